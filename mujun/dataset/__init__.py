@@ -1,0 +1,84 @@
+"""The canonical dataset: the tables of design.md's contract, read, validated, hashed and written.
+
+A `Dataset` is valid by construction: `load` and `Dataset.from_frames` validate first and raise
+`DatasetError` with every problem, so the engine never sees a dataset that does not validate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from mujun.dataset.io import RawTable, _csv_bytes, read_raw, write_tables
+from mujun.dataset.problems import DatasetError, Problem
+from mujun.dataset.schema import M2_PER_MU, TABLE, TABLES
+from mujun.dataset.validate import ROW, validate_raw
+
+__all__ = ["M2_PER_MU", "Dataset", "DatasetError", "Problem", "check", "load"]
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """The canonical tables, typed as the contract says, every column present (optional ones null)."""
+
+    enterprises: pl.DataFrame
+    annual: pl.DataFrame
+    parcels: pl.DataFrame
+    occupancy: pl.DataFrame
+    events: pl.DataFrame
+    qualifications: pl.DataFrame
+    projects: pl.DataFrame
+    talents: pl.DataFrame
+
+    @classmethod
+    def from_frames(cls, today: dt.date | None = None, **frames: pl.DataFrame) -> Dataset:
+        """Validate in-memory tables (rows numbered from 1) and build a dataset, or raise."""
+        unknown = set(frames) - set(TABLE)
+        if unknown:
+            raise TypeError(f"unknown tables: {sorted(unknown)}")
+        raw = {name: RawTable(name, f, name, 1) for name, f in frames.items()}
+        return _build(raw, "dataset", today)
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        return {t.name: getattr(self, t.name) for t in TABLES}
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the content, independent of file format, row order and absent optional columns."""
+        digest = hashlib.sha256()
+        for table in TABLES:
+            frame = getattr(self, table.name).sort(list(table.key), nulls_last=True)
+            digest.update(table.name.encode() + b"\n")
+            digest.update(_csv_bytes(frame))
+        return digest.hexdigest()
+
+    def years(self) -> list[int]:
+        return sorted(self.annual.get_column("year").unique().to_list())
+
+    def write(self, path: str | Path, fmt: str = "csv") -> None:
+        """Write every table to a folder (csv or parquet) or, for an .xlsx path, one workbook."""
+        write_tables(self.tables(), path, fmt)
+
+
+def _build(raw: dict[str, RawTable], context: str, today: dt.date | None) -> Dataset:
+    frames, problems = validate_raw(raw, today)
+    if problems:
+        raise DatasetError(problems, context)
+    return Dataset(**{name: frame.drop(ROW) for name, frame in frames.items()})
+
+
+def check(path: str | Path, today: dt.date | None = None) -> list[Problem]:
+    """Every problem in the dataset at `path` (empty when it is valid)."""
+    try:
+        frames, problems = validate_raw(read_raw(path), today)
+    except DatasetError as exc:
+        return exc.problems
+    return problems
+
+
+def load(path: str | Path, today: dt.date | None = None) -> Dataset:
+    """Read and validate the dataset at `path` (folder of .csv/.parquet, or an .xlsx workbook)."""
+    return _build(read_raw(path), str(path), today)

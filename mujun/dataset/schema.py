@@ -1,0 +1,245 @@
+"""The canonical dataset's tables and columns: the contract in design.md, written once as data.
+
+Money is in 万元 (10,000 CNY), area in m² (1 亩 = 10000/15 m²), energy in tonnes of standard coal
+equivalent (tce), employees as the annual average head count, electricity in kWh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import polars as pl
+
+M2_PER_MU = 10000 / 15
+"""1 亩 in m²."""
+
+Kind = Literal["str", "int", "float", "date"]
+
+POLARS_TYPE: dict[str, pl.DataType] = {
+    "str": pl.String(),
+    "int": pl.Int64(),
+    "float": pl.Float64(),
+    "date": pl.Date(),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    required: bool = True
+    """The column must be present in the file (its cells may still be empty unless `nonnull`)."""
+    nonnull: bool = False
+    """Every row needs a value."""
+    min_value: float | None = None
+    """Smallest allowed value for numbers (inclusive)."""
+    positive: bool = False
+    """Numbers must be strictly greater than zero."""
+    choices: tuple[str, ...] | None = None
+    """Allowed values for a code column."""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    required: bool = True
+    """The table must be in the dataset (optional tables are empty when absent)."""
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def schema(self) -> dict[str, pl.DataType]:
+        return {c.name: POLARS_TYPE[c.kind] for c in self.columns}
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _money(name: str, required: bool = True) -> Column:
+    return Column(name, "float", required=required, min_value=0.0)
+
+
+SCALES = ("above", "below")
+QUALIFICATION_KINDS = (
+    "tech_sme",  # 科技型中小企业
+    "high_tech",  # 高新技术企业
+    "srdi",  # 专精特新 (provincial)
+    "little_giant",  # 国家专精特新"小巨人"
+    "hidden_champion",  # 隐形冠军
+    "champion",  # 单项冠军
+    "listed",  # 上市企业
+    "unicorn",  # 独角兽
+    "rd_centre",  # 省级企业研发中心 / 技术中心
+    "digital_workshop",  # 数字化车间
+    "smart_factory",  # 智能工厂
+    "green_factory",  # 绿色工厂
+)
+PARCEL_STATUSES = ("approved", "granted", "under_construction", "producing", "idle")
+
+ENTERPRISES = Table(
+    "enterprises",
+    ("uscc",),
+    (
+        Column("uscc", "str", nonnull=True),
+        Column("name", "str", nonnull=True),
+        Column("industry_code", "str", nonnull=True),
+        Column("division_code", "str", nonnull=True),
+        Column("established", "date", nonnull=True),
+        Column("zones", "str", required=False),
+    ),
+)
+
+ANNUAL = Table(
+    "annual",
+    ("uscc", "year"),
+    (
+        Column("uscc", "str", nonnull=True),
+        Column("year", "int", nonnull=True),
+        Column("scale", "str", nonnull=True, choices=SCALES),
+        _money("revenue"),
+        _money("output"),
+        # Industrial value added can be negative for a loss-making year; it is not an impossible amount.
+        Column("value_added", "float"),
+        _money("tax_paid"),
+        _money("fixed_asset_vat_credit"),
+        _money("vat_refund", required=False),
+        _money("export_vat_offset", required=False),
+        _money("one_off_tax", required=False),
+        Column("energy_tce", "float", min_value=0.0),
+        Column("emissions_eq", "float", min_value=0.0),
+        _money("rd_expense"),
+        Column("employees", "float", min_value=0.0),
+        Column("electricity_kwh", "float", required=False, min_value=0.0),
+    ),
+)
+
+PARCELS = Table(
+    "parcels",
+    ("parcel_id",),
+    (
+        Column("parcel_id", "str", nonnull=True),
+        Column("owner_uscc", "str", nonnull=True),
+        Column("area_m2", "float", nonnull=True, positive=True),
+        Column("floor_area_m2", "float", nonnull=True, min_value=0.0),
+        Column("division_code", "str", nonnull=True),
+        Column("land_use", "str"),
+        Column("geometry", "str", required=False),
+        Column("status", "str", required=False, choices=PARCEL_STATUSES),
+        Column("approved_on", "date", required=False),
+        Column("granted_on", "date", required=False),
+        Column("start_due", "date", required=False),
+        Column("production_due", "date", required=False),
+    ),
+)
+
+OCCUPANCY = Table(
+    "occupancy",
+    ("parcel_id", "uscc", "year_from"),
+    (
+        Column("parcel_id", "str", nonnull=True),
+        Column("uscc", "str", nonnull=True),
+        Column("year_from", "int", nonnull=True),
+        Column("year_to", "int"),
+        Column("floor_area_m2", "float", nonnull=True, positive=True),
+    ),
+)
+
+EVENTS = Table(
+    "events",
+    ("uscc", "year", "kind"),
+    (
+        Column("uscc", "str", nonnull=True),
+        Column("year", "int", nonnull=True),
+        Column("kind", "str", nonnull=True),
+        Column("note", "str", required=False),
+    ),
+    required=False,
+)
+
+QUALIFICATIONS = Table(
+    "qualifications",
+    ("uscc", "kind", "valid_from"),
+    (
+        Column("uscc", "str", nonnull=True),
+        Column("kind", "str", nonnull=True, choices=QUALIFICATION_KINDS),
+        Column("level", "str", required=False),
+        Column("valid_from", "date", nonnull=True),
+        Column("valid_to", "date"),
+    ),
+    required=False,
+)
+
+PROJECTS = Table(
+    "projects",
+    ("project_id",),
+    (
+        Column("project_id", "str", nonnull=True),
+        Column("name", "str", nonnull=True),
+        Column("applicant_uscc", "str"),
+        Column("industry_code", "str", nonnull=True),
+        Column("parcel_id", "str", required=False),
+        Column("land_area_m2", "float", min_value=0.0),
+        Column("floor_area_m2", "float", min_value=0.0),
+        _money("investment"),
+        Column("promised_tax_per_mu", "float", min_value=0.0),
+        Column("promised_va_per_mu", "float", min_value=0.0),
+        Column("promised_va_per_energy", "float", min_value=0.0),
+        Column("promised_va_per_emission", "float", min_value=0.0),
+        Column("promised_rd_intensity", "float", min_value=0.0),
+        Column("signed_on", "date"),
+        Column("production_due", "date"),
+    ),
+    required=False,
+)
+
+TALENTS = Table(
+    "talents",
+    ("uscc", "year", "level"),
+    (
+        Column("uscc", "str", nonnull=True),
+        Column("year", "int", nonnull=True),
+        Column("level", "str", nonnull=True),
+        Column("count", "int", nonnull=True, min_value=0),
+    ),
+    required=False,
+)
+
+TABLES: tuple[Table, ...] = (
+    ENTERPRISES,
+    ANNUAL,
+    PARCELS,
+    OCCUPANCY,
+    EVENTS,
+    QUALIFICATIONS,
+    PROJECTS,
+    TALENTS,
+)
+TABLE = {t.name: t for t in TABLES}
+
+# Which uscc / parcel columns must point at a row of another table: (table, column) -> target table.
+REFERENCES: tuple[tuple[str, str, str], ...] = (
+    ("annual", "uscc", "enterprises"),
+    ("parcels", "owner_uscc", "enterprises"),
+    ("occupancy", "parcel_id", "parcels"),
+    ("occupancy", "uscc", "enterprises"),
+    ("events", "uscc", "enterprises"),
+    ("qualifications", "uscc", "enterprises"),
+    ("projects", "applicant_uscc", "enterprises"),
+    ("projects", "parcel_id", "parcels"),
+    ("talents", "uscc", "enterprises"),
+)
+
+YEAR_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("annual", "year"),
+    ("occupancy", "year_from"),
+    ("occupancy", "year_to"),
+    ("events", "year"),
+    ("talents", "year"),
+)
+MIN_YEAR = 1978
+"""No 亩均 data predates the reform era; an earlier year is a typing error."""

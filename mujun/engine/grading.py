@@ -1,0 +1,59 @@
+"""Grades and ranks (step 7 of domain.md).
+
+By rank shares (default A 25 % · B 45 % · C 25 % · D 5 %): within each list, units are ranked by
+total score (1 = best, ties share the better rank); a unit of rank r among n gets the first grade
+whose cumulative share s satisfies r ≤ s × n. Ties at a cut therefore go to the better grade, and
+every unit past the C cut is D. By thresholds: the first grade whose minimum score is reached.
+Scores are compared unrounded.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from mujun.engine.methodology import GRADES, Grading
+
+_EPS = 1e-9
+"""Slack for the float product share × n (e.g. 0.7 × 10), never applied to scores."""
+
+GRADE_ORDER = {g: i for i, g in enumerate(GRADES)}
+
+
+def grade_expr(grading: Grading, score: str, partition: str, eligible: str) -> pl.Expr:
+    """The grade of each eligible unit within its partition (null for the others)."""
+    s = pl.col(score)
+    if grading.method == "thresholds":
+        t = grading.thresholds
+        grade = (
+            pl.when(s >= t["A"])
+            .then(pl.lit("A"))
+            .when(s >= t["B"])
+            .then(pl.lit("B"))
+            .when(s >= t["C"])
+            .then(pl.lit("C"))
+            .otherwise(pl.lit("D"))
+        )
+        return pl.when(pl.col(eligible)).then(grade)
+    ranked = pl.when(pl.col(eligible)).then(s)
+    rank = ranked.rank("min", descending=True).over(partition)
+    n = pl.col(eligible).sum().over(partition)
+    cumulative = 0.0
+    grade = None
+    for g in GRADES[:-1]:
+        cumulative += grading.shares[g]
+        cond = rank <= n * cumulative + _EPS
+        grade = pl.when(cond).then(pl.lit(g)) if grade is None else grade.when(cond).then(pl.lit(g))
+    return pl.when(pl.col(eligible)).then(grade.otherwise(pl.lit(GRADES[-1])))
+
+
+def worse(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    """The lower of two grades (null-safe: a missing grade never lowers)."""
+    return pl.when(a.is_null()).then(b).when(b.is_null()).then(a).otherwise(pl.max_horizontal(a, b))
+
+
+def rank_expr(grade: str, score: str, partition: str) -> pl.Expr:
+    """Rank within the partition by grade, then by score (1 = best; ties share a rank)."""
+    g = pl.col(grade).replace_strict(GRADE_ORDER, default=None, return_dtype=pl.Int64)
+    graded = pl.col(grade).is_not_null()
+    key = pl.struct(g.alias("g"), (-pl.col(score)).fill_null(float("inf")).alias("s"))
+    return pl.when(graded).then(key).rank("min").over(partition).cast(pl.Int64)

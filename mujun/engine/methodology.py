@@ -1,0 +1,252 @@
+"""A methodology: every choice a county makes in its 亩均效益 evaluation, as validated data.
+
+The model mirrors domain.md's "The evaluation, step by step"; each section names the step it
+configures. Presets are TOML files under `mujun/methodologies/` loaded by `mujun.methodologies`.
+Nothing county-specific lives in engine code: weights, benchmarks, caps, cuts, vetoes, bonuses and
+policy amounts all come from here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from mujun.engine.indicators import INDICATORS
+
+Grade = Literal["A", "B", "C", "D"]
+GRADES: tuple[str, ...] = ("A", "B", "C", "D")
+BenchmarkMethod = Literal["aggregate", "mean", "median", "fixed", "industry_division"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IndicatorSpec(_Model):
+    """One scored indicator (step 5–6): its weight, and optionally its own benchmark method."""
+
+    id: str
+    weight: float = Field(gt=0)
+    benchmark: BenchmarkMethod | None = None
+    """Overrides the group's method for this indicator."""
+    fixed: dict[int, float] = {}
+    """Fixed benchmark values by evaluation year (method `fixed`)."""
+
+    @field_validator("id")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in INDICATORS:
+            raise ValueError(f"unknown indicator {v!r}; known: {', '.join(INDICATORS)}")
+        return v
+
+    @field_validator("fixed")
+    @classmethod
+    def _positive(cls, v: dict[int, float]) -> dict[int, float]:
+        for year, value in v.items():
+            if not value > 0:
+                raise ValueError(f"fixed benchmark for {year} must be > 0, got {value}")
+        return v
+
+
+class GroupSpec(_Model):
+    """The indicators of a scale group (`above` or `below`) and how their benchmarks are set (step 6)."""
+
+    indicators: list[IndicatorSpec] = Field(min_length=1)
+    benchmark: BenchmarkMethod = "aggregate"
+    min_peers: int = Field(5, ge=1)
+    """industry_division: a division with fewer evaluated firms uses the group benchmark instead."""
+
+    @model_validator(mode="after")
+    def _unique(self) -> GroupSpec:
+        ids = [i.id for i in self.indicators]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"indicator listed twice: {ids}")
+        for spec in self.indicators:
+            if (spec.benchmark or self.benchmark) == "fixed" and not spec.fixed:
+                raise ValueError(f"{spec.id}: benchmark 'fixed' needs fixed values by year")
+        return self
+
+    def method(self, spec: IndicatorSpec) -> str:
+        return spec.benchmark or self.benchmark
+
+
+class Population(_Model):
+    """Step 1: which list a 规下 firm falls in."""
+
+    min_own_land_mu: float = Field(3.0, ge=0)
+
+
+class Exemptions(_Model):
+    """Step 2: firms evaluated but not graded (免评), each with its reason."""
+
+    min_years_registered: int = Field(2, ge=0)
+    """Registered fewer than this many years before the evaluation year."""
+    new_land_years: int = Field(3, ge=0)
+    """All its own land granted fewer than this many years before (needs parcels.granted_on)."""
+    industry_divisions: list[str] = ["44", "45", "46"]
+    """GB/T 4754 divisions exempt as utilities."""
+    events: list[str] = ["relocation"]
+    """Event kinds in the year that exempt (e.g. listed policy relocation cases)."""
+
+
+class Tax(_Model):
+    """Step 4, refined tax (税费精细化): which terms adjust tax_paid."""
+
+    fixed_asset_vat_credit: bool = True
+    vat_refund: bool = True
+    export_vat_offset: bool = True
+    one_off_tax: bool = True
+
+
+class Scoring(_Model):
+    """Step 6: floor, cap and the missing-denominator rule."""
+
+    cap: float | None = Field(None, gt=0)
+    """A score is capped at cap × weight; None = no cap (黄岩)."""
+    missing_denominator: Literal["group_average", "zero"] = "group_average"
+    """A firm without a denominator (no emissions data, or zero) gets the group's average score
+    for that item (黄岩), or zero."""
+
+
+class Grading(_Model):
+    """Step 7: grades by rank shares within each list, or by score thresholds."""
+
+    method: Literal["shares", "thresholds"] = "shares"
+    shares: dict[Grade, float] = {"A": 0.25, "B": 0.45, "C": 0.25, "D": 0.05}
+    thresholds: dict[Literal["A", "B", "C"], float] = {"A": 120.0, "B": 90.0, "C": 60.0}
+    """Lowest total score for each grade; below C's is D."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Grading:
+        if set(self.shares) != set(GRADES):
+            raise ValueError("shares must give A, B, C and D")
+        if any(v < 0 for v in self.shares.values()) or abs(sum(self.shares.values()) - 1) > 1e-9:
+            raise ValueError(f"shares must be ≥ 0 and add up to 1, got {self.shares}")
+        t = self.thresholds
+        if set(t) != {"A", "B", "C"} or not t["A"] >= t["B"] >= t["C"]:
+            raise ValueError(f"thresholds need A ≥ B ≥ C, got {t}")
+        return self
+
+
+class Bonus(_Model):
+    """Points added for a qualification valid in the year (e.g. 高新技术企业)."""
+
+    qualification: str
+    points: float = Field(gt=0)
+
+
+class Deduction(_Model):
+    """Points taken off for an event in the year (e.g. a minor environmental violation)."""
+
+    event: str
+    points: float = Field(gt=0)
+
+
+class Land(_Model):
+    """Step 3, 地企双评: tenants, landlords and the parcel view."""
+
+    tenant_policy: Literal["separate", "inherit", "merged"] = "separate"
+    landlords_answer: bool = True
+    """A landlord's published grade is the lower of its own and its parcels'."""
+    parcel_benchmark: BenchmarkMethod = "aggregate"
+    """How parcel benchmarks are set (industry_division uses the owner's industry)."""
+    parcel_indicators: list[IndicatorSpec] = [
+        IndicatorSpec(id="tax_per_mu", weight=60),
+        IndicatorSpec(id="va_per_mu", weight=40),
+    ]
+
+    @field_validator("parcel_indicators")
+    @classmethod
+    def _land_based(cls, v: list[IndicatorSpec]) -> list[IndicatorSpec]:
+        for spec in v:
+            if INDICATORS[spec.id].denominator != "land_mu":
+                raise ValueError(f"parcel indicators must be per mu of land, not {spec.id}")
+        return v
+
+
+class RdTest(_Model):
+    """Step 8, Zhenhai's separate R&D test for 规上 firms: pass when either bar is met."""
+
+    enabled: bool = True
+    min_expense: float = 100.0
+    """万元 of R&D expense."""
+    min_intensity: float = 0.02
+    """R&D expense ÷ revenue."""
+
+
+class ElectricitySurcharge(_Model):
+    """Step 9: 差别化电价 for low grades (海宁 2025 draft: +0.3 元/kWh, +0.4 after 3 D years)."""
+
+    enabled: bool = True
+    grades: list[Grade] = ["D"]
+    rate: float = Field(0.3, ge=0)
+    """元 per kWh."""
+    repeat_rate: float = Field(0.4, ge=0)
+    repeat_years: int = Field(3, ge=2)
+    """Consecutive years in a surcharged grade (this year included) that trigger repeat_rate."""
+
+
+class LandTaxRelief(_Model):
+    """Step 9: 城镇土地使用税 relief by tax_per_mu against the industry average (义乌 2013)."""
+
+    enabled: bool = True
+    tiers: list[tuple[float, float]] = [(1.0, 0.6), (2.0, 0.9), (3.0, 1.0)]
+    """(ratio to the industry division's tax_per_mu, share of the tax relieved), ascending."""
+    tax_yuan_per_m2: float = Field(6.0, ge=0)
+    """The land-use tax per m² of own land a year (a county setting; rates vary by land grade)."""
+
+    @field_validator("tiers")
+    @classmethod
+    def _ascending(cls, v: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        ratios = [r for r, _ in v]
+        if ratios != sorted(ratios) or any(not 0 <= s <= 1 for _, s in v):
+            raise ValueError("tiers must ascend by ratio with shares between 0 and 1")
+        return v
+
+
+class Policy(_Model):
+    electricity_surcharge: ElectricitySurcharge = ElectricitySurcharge()
+    land_tax_relief: LandTaxRelief = LandTaxRelief()
+
+
+class Methodology(_Model):
+    """A complete evaluation method. `digest()` is its stable hash, recorded with every result."""
+
+    name: str
+    title: str
+    description: str = ""
+    sources: list[str] = []
+    population: Population = Population()
+    exemptions: Exemptions = Exemptions()
+    tax: Tax = Tax()
+    groups: dict[Literal["above", "below"], GroupSpec]
+    scoring: Scoring = Scoring()
+    grading: Grading = Grading()
+    vetoes: list[str] = ["safety_fatal", "env_major", "tax_dishonest"]
+    bonuses: list[Bonus] = []
+    deductions: list[Deduction] = []
+    land: Land = Land()
+    rd_test: RdTest = RdTest()
+    policy: Policy = Policy()
+
+    @model_validator(mode="after")
+    def _both_groups(self) -> Methodology:
+        missing = {"above", "below"} - set(self.groups)
+        if missing:
+            raise ValueError(f"groups.{sorted(missing)[0]} is missing")
+        return self
+
+    def indicator_ids(self) -> list[str]:
+        """Every scored indicator, above's first, in the preset's order."""
+        ids: list[str] = []
+        for group in ("above", "below"):
+            ids += [s.id for s in self.groups[group].indicators if s.id not in ids]
+        return ids
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical JSON of the validated model: comments and key order don't matter."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,146 @@
+"""Indicators, benchmarks and scores (steps 5–6 of domain.md), for any unit: firms or parcels.
+
+score_i = weight_i × value_i ÷ benchmark_i (黄岩's published formula), floored at 0 and capped at
+cap × weight. A unit whose denominator is missing or zero gets no value; its score for that item is
+the group's average score (黄岩's rule for firms without emissions data) or zero, as the preset says.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from mujun.engine.errors import EngineError
+from mujun.engine.indicators import INDICATORS
+from mujun.engine.methodology import IndicatorSpec, Scoring
+
+BENCHMARK_SCHEMA = {
+    "group": pl.String,
+    "indicator": pl.String,
+    "method": pl.String,
+    "industry_division": pl.String,
+    "benchmark": pl.Float64,
+    "peers": pl.Int64,
+}
+
+
+def value_expr(indicator_id: str) -> pl.Expr:
+    """The indicator's value: numerator ÷ denominator where the denominator is a positive number."""
+    ind = INDICATORS[indicator_id]
+    den = pl.col(ind.denominator)
+    return pl.when(den > 0).then(pl.col(ind.numerator) / den).otherwise(None)
+
+
+def _group_benchmarks(
+    frame: pl.DataFrame, specs: list[IndicatorSpec], method_of, year: int, group: str
+) -> dict[str, tuple[str, float | None, int]]:
+    """(method, benchmark, peers) per indicator over the scorable units of one group."""
+    aggs = []
+    for spec in specs:
+        ind = INDICATORS[spec.id]
+        ok = pl.col("_scorable") & pl.col(f"ind_{spec.id}").is_not_null()
+        aggs += [
+            pl.col(ind.numerator).filter(ok).sum().alias(f"{spec.id}__num"),
+            pl.col(ind.denominator).filter(ok).sum().alias(f"{spec.id}__den"),
+            pl.col(f"ind_{spec.id}").filter(ok).mean().alias(f"{spec.id}__mean"),
+            pl.col(f"ind_{spec.id}").filter(ok).median().alias(f"{spec.id}__median"),
+            ok.sum().alias(f"{spec.id}__n"),
+        ]
+    stats = frame.select(aggs).row(0, named=True)
+    out = {}
+    for spec in specs:
+        method = method_of(spec)
+        n = int(stats[f"{spec.id}__n"])
+        if method == "fixed":
+            if year not in spec.fixed:
+                known = ", ".join(str(y) for y in sorted(spec.fixed))
+                raise EngineError(
+                    f"{group}.{spec.id}: the methodology has no fixed benchmark for {year} "
+                    f"(it has {known})"
+                )
+            value = spec.fixed[year]
+        elif method == "mean":
+            value = stats[f"{spec.id}__mean"]
+        elif method == "median":
+            value = stats[f"{spec.id}__median"]
+        else:  # aggregate, and the group-level fallback of industry_division
+            den = stats[f"{spec.id}__den"]
+            value = stats[f"{spec.id}__num"] / den if n and den else None
+        out[spec.id] = (method, value, n)
+    return out
+
+
+def _division_benchmarks(
+    frame: pl.DataFrame, spec: IndicatorSpec, min_peers: int
+) -> pl.DataFrame:
+    ind = INDICATORS[spec.id]
+    ok = pl.col("_scorable") & pl.col(f"ind_{spec.id}").is_not_null()
+    return (
+        frame.filter(ok)
+        .group_by("industry_division")
+        .agg(
+            (pl.col(ind.numerator).sum() / pl.col(ind.denominator).sum()).alias("_div_bm"),
+            pl.len().cast(pl.Int64).alias("_div_n"),
+        )
+        .filter(pl.col("_div_n") >= min_peers)
+    )
+
+
+def score_group(
+    frame: pl.DataFrame,
+    specs: list[IndicatorSpec],
+    method_of,
+    scoring: Scoring,
+    year: int,
+    group: str,
+    min_peers: int = 5,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Add `ind_<id>`, `bm_<id>` and `score_<id>` columns for one group's units, and `score_sum`.
+
+    `frame` carries the numerator and denominator columns, `industry_division` (2-digit GB/T 4754)
+    and `_scorable` (the unit takes part in benchmarks and is scored). Returns the frame and a
+    benchmark table (one row per indicator, plus one per industry division where used).
+    """
+    frame = frame.with_columns(
+        [
+            pl.when(pl.col("_scorable")).then(value_expr(s.id)).alias(f"ind_{s.id}")
+            for s in specs
+        ]
+    )
+    group_bm = _group_benchmarks(frame, specs, method_of, year, group)
+    rows = []
+    score_cols = []
+    for spec in specs:
+        method, bm, n = group_bm[spec.id]
+        rows.append((group, spec.id, method, None, bm, n))
+        bm_expr = pl.lit(bm, pl.Float64)
+        if method == "industry_division":
+            divisions = _division_benchmarks(frame, spec, min_peers)
+            rows += [
+                (group, spec.id, method, d, b, k)
+                for d, b, k in divisions.select("industry_division", "_div_bm", "_div_n").iter_rows()
+            ]
+            frame = frame.join(divisions, on="industry_division", how="left")
+            bm_expr = pl.coalesce(pl.col("_div_bm"), bm_expr)
+            frame = frame.with_columns(bm_expr.alias(f"bm_{spec.id}")).drop("_div_bm", "_div_n")
+        else:
+            frame = frame.with_columns(bm_expr.alias(f"bm_{spec.id}"))
+        raw = pl.lit(spec.weight) * pl.col(f"ind_{spec.id}") / pl.col(f"bm_{spec.id}")
+        raw = pl.when(pl.col(f"bm_{spec.id}") > 0).then(raw).otherwise(0.0)
+        upper = spec.weight * scoring.cap if scoring.cap is not None else None
+        frame = frame.with_columns(raw.clip(0.0, upper).alias(f"score_{spec.id}"))
+        score_cols.append(f"score_{spec.id}")
+    # missing or zero denominators: the group's average score for that item, or zero
+    fills = []
+    for spec in specs:
+        col = pl.col(f"score_{spec.id}")
+        if scoring.missing_denominator == "group_average":
+            average = col.filter(pl.col("_scorable") & col.is_not_null()).mean().fill_null(0.0)
+        else:
+            average = pl.lit(0.0)
+        fills.append(pl.when(pl.col("_scorable") & col.is_null()).then(average).otherwise(col).alias(col.meta.output_name()))
+    frame = frame.with_columns(fills)
+    frame = frame.with_columns(
+        pl.when(pl.col("_scorable")).then(pl.sum_horizontal(score_cols)).alias("score_sum")
+    )
+    benchmarks = pl.DataFrame(rows, schema=BENCHMARK_SCHEMA, orient="row")
+    return frame, benchmarks

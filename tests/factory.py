@@ -1,0 +1,80 @@
+"""Small hand-made datasets for tests: every table with sensible defaults, overridable per row."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from mujun.dataset import Dataset
+from mujun.dataset.schema import TABLE
+from mujun.dataset.uscc import make_uscc
+
+M2_PER_MU = 10000 / 15
+DIVISION = "330211002"  # 蛟川街道
+
+
+def uscc(n: int) -> str:
+    """A valid, distinct USCC for test firm number n."""
+    return make_uscc("330211", f"MA2H{n:04d}")
+
+
+ENTERPRISE = {
+    "name": None,
+    "industry_code": "3451",  # 滚动轴承制造
+    "division_code": DIVISION,
+    "established": dt.date(2010, 1, 1),
+    "zones": None,
+}
+ANNUAL = {
+    "year": 2022,
+    "scale": "above",
+    "revenue": 10000.0,
+    "output": 10000.0,
+    "value_added": 2000.0,
+    "tax_paid": 300.0,
+    "fixed_asset_vat_credit": 0.0,
+    "vat_refund": 0.0,
+    "export_vat_offset": 0.0,
+    "one_off_tax": 0.0,
+    "energy_tce": 1000.0,
+    "emissions_eq": 1.0,
+    "rd_expense": 300.0,
+    "employees": 100.0,
+    "electricity_kwh": 1_000_000.0,
+}
+PARCEL = {
+    "division_code": DIVISION,
+    "land_use": "industrial",
+    "geometry": None,
+    "status": "producing",
+    "approved_on": None,
+    "granted_on": None,
+    "start_due": None,
+    "production_due": None,
+}
+
+
+def frame(table: str, rows: list[dict]) -> pl.DataFrame:
+    schema = TABLE[table].schema
+    return pl.DataFrame([{c: r.get(c) for c in schema} for r in rows], schema=schema, orient="row")
+
+
+def build(
+    enterprises: list[dict],
+    annual: list[dict] = (),
+    parcels: list[dict] = (),
+    occupancy: list[dict] = (),
+    events: list[dict] = (),
+    qualifications: list[dict] = (),
+) -> Dataset:
+    """A dataset from partial rows: defaults fill what a row leaves out."""
+    ents = [{**ENTERPRISE, "name": f"测试企业{i}", **e} for i, e in enumerate(enterprises)]
+    return Dataset.from_frames(
+        enterprises=frame("enterprises", ents),
+        annual=frame("annual", [{**ANNUAL, **a} for a in annual]),
+        parcels=frame("parcels", [{**PARCEL, **p} for p in parcels]),
+        occupancy=frame("occupancy", [{"year_to": None, **o} for o in occupancy]),
+        events=frame("events", list(events)),
+        qualifications=frame("qualifications", list(qualifications)),
+    )
