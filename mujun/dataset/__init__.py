@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+import polars.selectors as cs
 
 from mujun.dataset.io import RawTable, _csv_bytes, read_raw, write_tables
 from mujun.dataset.problems import DatasetError, Problem
@@ -23,7 +24,8 @@ __all__ = ["M2_PER_MU", "Dataset", "DatasetError", "Problem", "check", "load"]
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """The canonical tables, typed as the contract says, every column present (optional ones null)."""
+    """The canonical tables, typed as the contract says, every column present (optional ones
+    null)."""
 
     enterprises: pl.DataFrame
     annual: pl.DataFrame
@@ -46,11 +48,29 @@ class Dataset:
     def tables(self) -> dict[str, pl.DataFrame]:
         return {t.name: getattr(self, t.name) for t in TABLES}
 
+    def canonical(self) -> Dataset:
+        """The same data with every table sorted by its key (computed once): computations over it
+        sum floats in one order, so the same data gives the same bits whatever its row order."""
+        cached = self.__dict__.get("_canonical")
+        if cached is None:
+            tables = {
+                t.name: getattr(self, t.name).sort(list(t.key), nulls_last=True) for t in TABLES
+            }
+            cached = Dataset(**tables)
+            cached.__dict__["_canonical"] = cached
+            self.__dict__["_canonical"] = cached
+        return cached
+
     def fingerprint(self) -> str:
-        """SHA-256 of the content, independent of file format, row order and absent optional columns."""
+        """SHA-256 of the content, independent of file format, row order and absent optional
+        columns.
+
+        Floats are hashed at 15 significant digits, the precision an .xlsx workbook keeps.
+        """
         digest = hashlib.sha256()
         for table in TABLES:
             frame = getattr(self, table.name).sort(list(table.key), nulls_last=True)
+            frame = frame.with_columns(cs.float().round_sig_figs(15))
             digest.update(table.name.encode() + b"\n")
             digest.update(_csv_bytes(frame))
         return digest.hexdigest()
@@ -73,7 +93,7 @@ def _build(raw: dict[str, RawTable], context: str, today: dt.date | None) -> Dat
 def check(path: str | Path, today: dt.date | None = None) -> list[Problem]:
     """Every problem in the dataset at `path` (empty when it is valid)."""
     try:
-        frames, problems = validate_raw(read_raw(path), today)
+        _frames, problems = validate_raw(read_raw(path), today)
     except DatasetError as exc:
         return exc.problems
     return problems

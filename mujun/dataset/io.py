@@ -53,9 +53,8 @@ def _frame_from_rows(rows: list[list[object]], label: str) -> pl.DataFrame:
     header = [str(h).strip() if h is not None else "" for h in rows[0]]
     width = len(header)
     data: dict[str, list[str | None]] = {h: [] for h in header if h}
+    # blank rows are kept (as nulls) so that row numbers match the sheet; validation drops them
     for row in rows[1:]:
-        if all(_cell_text(v) is None for v in row):
-            continue
         cells = list(row) + [None] * (width - len(row))
         for h, v in zip(header, cells, strict=False):
             if h:
@@ -89,6 +88,20 @@ def _read_csv(path: Path) -> pl.DataFrame:
     except Exception as exc:
         raise DatasetError(
             [Problem(path.stem, None, None, f"cannot read CSV: {exc}", "unreadable", path.name)],
+            str(path),
+        ) from None
+
+
+def _read_parquet(path: Path) -> pl.DataFrame:
+    try:
+        return pl.read_parquet(path)
+    except Exception as exc:
+        raise DatasetError(
+            [
+                Problem(
+                    path.stem, None, None, f"cannot read Parquet: {exc}", "unreadable", path.name
+                )
+            ],
             str(path),
         ) from None
 
@@ -127,7 +140,7 @@ def read_raw(path: str | Path) -> dict[str, RawTable]:
         if f.suffix == ".csv":
             tables[table.name] = RawTable(table.name, _read_csv(f), f.name, 2)
         else:
-            tables[table.name] = RawTable(table.name, pl.read_parquet(f), f.name, 1)
+            tables[table.name] = RawTable(table.name, _read_parquet(f), f.name, 1)
     return tables
 
 
@@ -138,7 +151,8 @@ def _csv_bytes(frame: pl.DataFrame) -> bytes:
 
 
 def write_tables(tables: dict[str, pl.DataFrame], path: str | Path, fmt: str = "csv") -> None:
-    """Write canonical tables to a folder (`fmt` csv or parquet) or, for an .xlsx path, one workbook."""
+    """Write canonical tables to a folder (`fmt` csv or parquet), or to one workbook for an .xlsx
+    path."""
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
         _write_xlsx(tables, path)
@@ -156,7 +170,9 @@ def write_tables(tables: dict[str, pl.DataFrame], path: str | Path, fmt: str = "
 def _write_xlsx(tables: dict[str, pl.DataFrame], path: Path) -> None:
     import xlsxwriter
 
-    workbook = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "nan_inf_to_errors": True})
+    workbook = xlsxwriter.Workbook(
+        str(path), {"strings_to_numbers": False, "nan_inf_to_errors": True}
+    )
     workbook.set_properties({"created": FIXED_TIMESTAMP})
     for name, frame in tables.items():
         sheet = workbook.add_worksheet(name)

@@ -10,7 +10,8 @@ class Problem:
     table: str
     """Canonical table name (enterprises, annual, ...)."""
     row: int | None
-    """Row as in the file (a CSV's header is row 1, so the first data row is 2), or None for a table."""
+    """Row as in the file (a CSV's header is row 1, so the first data row is 2), or None for a
+    whole table or column."""
     column: str | None
     reason: str
     kind: str

@@ -14,7 +14,7 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 @cache
 def industries() -> dict[str, dict[str, str]]:
-    """Every GB/T 4754-2017 code (section, division, group, class) with its level and Chinese name."""
+    """Every GB/T 4754-2017 code (section, division, group, class), its level and Chinese name."""
     return {r["code"]: r for r in _rows("industry_gbt4754_2017.csv")}
 
 
@@ -32,4 +32,6 @@ def industry_name(code: str) -> str:
 @cache
 def divisions() -> dict[str, str]:
     """Zhenhai's subdistricts and towns (9-digit code → name), as published by the NBS in 2022."""
-    return {r["code"]: r["name_zh"] for r in _rows("zhenhai_divisions.csv") if r["level"] != "district"}
+    return {
+        r["code"]: r["name_zh"] for r in _rows("zhenhai_divisions.csv") if r["level"] != "district"
+    }

@@ -103,7 +103,7 @@ ANNUAL = Table(
         Column("scale", "str", nonnull=True, choices=SCALES),
         _money("revenue"),
         _money("output"),
-        # Industrial value added can be negative for a loss-making year; it is not an impossible amount.
+        # Industrial value added can be negative for a loss-making year: not an impossible amount.
         Column("value_added", "float"),
         _money("tax_paid"),
         _money("fixed_asset_vat_credit"),

@@ -1,8 +1,9 @@
 """统一社会信用代码 (unified social credit code, GB 32100-2015): format and check characters.
 
-The one place the project checks or makes a USCC. Layout: registration authority (1), entity type (1),
-division of the registering authority (6 digits), organisation code body (8) with its GB 11714 check
-character (1), and the mod-31 check character (1). Facts in ../shared/data/uscc_rules.md.
+The one place the project checks or makes a USCC. Layout: registration authority (1), entity
+type (1), division of the registering authority (6 digits), organisation code body (8) with its
+GB 11714 check character (1), and the mod-31 check character (1). Facts in
+../shared/data/uscc_rules.md.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
 _WEIGHTS = [pow(3, i, 31) for i in range(17)]
 _ORG_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2]
-SHAPE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+SHAPE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 
 
 def check_character(first17: str) -> str:
@@ -41,7 +42,8 @@ def uscc_problem(code: str) -> str | None:
     if not SHAPE.match(code):
         bad = sorted({c for c in code if c not in _VALUE})
         if bad:
-            return f"characters {''.join(bad)!r} are not allowed (digits and capitals without I O S V Z)"
+            allowed = "digits and capitals without I O S V Z"
+            return f"characters {''.join(bad)!r} are not allowed ({allowed})"
         return "positions 3-8 must be the 6-digit division code"
     expected = check_character(code[:17])
     if code[17] != expected:

@@ -1,10 +1,11 @@
-"""Validation of the canonical dataset: every problem collected, each naming file, row, column and why.
+"""Validation of the canonical dataset: every problem collected, naming file, row, column and why.
 
 Checks, each with its `kind` code:
 - missing_table, missing_column: a required table or column is absent;
 - bad_value: a cell that is not a number / integer / date (YYYY-MM-DD) where one is expected;
 - required_value: an empty cell where the contract needs a value;
-- negative, not_positive, bad_choice: amounts below zero, areas that must be positive, unknown codes;
+- negative, not_positive, bad_choice: amounts below zero, areas that must be positive, unknown
+  codes;
 - bad_uscc: shape or GB 32100 check character wrong (mujun.dataset.uscc);
 - bad_industry, bad_division: not a GB/T 4754-2017 class (4 digits) / not a division code;
 - duplicate_key: a second row with the same key as an earlier one;
@@ -25,7 +26,15 @@ import polars as pl
 from mujun.dataset.io import RawTable
 from mujun.dataset.problems import Problem
 from mujun.dataset.reference import industry_classes
-from mujun.dataset.schema import MIN_YEAR, POLARS_TYPE, REFERENCES, TABLE, TABLES, YEAR_COLUMNS, Table
+from mujun.dataset.schema import (
+    MIN_YEAR,
+    POLARS_TYPE,
+    REFERENCES,
+    TABLE,
+    TABLES,
+    YEAR_COLUMNS,
+    Table,
+)
 from mujun.dataset.uscc import uscc_problem
 
 ROW = "_row"
@@ -47,12 +56,18 @@ class _Collector:
     def __init__(self, files: dict[str, str]):
         self.files = files
         self.problems: list[Problem] = []
+        self.absent: set[tuple[str, str]] = set()
+        """(table, column) pairs missing from their file: reported once, not again per row."""
+        self.unparsed: dict[tuple[str, str], list[int]] = {}
+        """Rows whose cell did not parse (bad_value): not reported again as an empty cell."""
 
     def add(self, table: str, row: int | None, column: str | None, reason: str, kind: str) -> None:
-        self.problems.append(Problem(table, row, column, reason, kind, self.files.get(table, table)))
+        self.problems.append(
+            Problem(table, row, column, reason, kind, self.files.get(table, table))
+        )
 
     def rows(self, table: str, frame: pl.DataFrame, column: str, reason_expr: pl.Expr, kind: str):
-        """Add one problem per row of `frame` (already filtered), with the reason computed per row."""
+        """Add one problem per row of `frame` (already filtered), the reason computed per row."""
         if frame.height == 0:
             return
         out = frame.select(pl.col(ROW), reason_expr.alias("_reason"))
@@ -82,16 +97,26 @@ def parse(raw: dict[str, RawTable], out: _Collector) -> dict[str, pl.DataFrame]:
         absent = [c.name for c in table.columns if c.required and c.name not in frame.columns]
         for name in absent:
             out.add(table.name, None, name, f"required column {name} is missing", "missing_column")
+            out.absent.add((table.name, name))
         frame = frame.with_columns(
             pl.int_range(pl.len(), dtype=pl.Int64).add(source.first_row).alias(ROW)
         )
+        if source.frame.width:
+            # blank lines / sheet rows are not data: dropped after numbering, so rows keep numbers
+            blank = pl.all_horizontal(
+                [
+                    pl.col(c).cast(pl.String).str.strip_chars().fill_null("") == ""
+                    for c in source.frame.columns
+                ]
+            )
+            frame = frame.filter(~blank)
         casts = []
         for col in table.columns:
             if col.name not in frame.columns:
                 casts.append(pl.lit(None, POLARS_TYPE[col.kind]).alias(col.name))
                 continue
             dtype = frame.schema[col.name]
-            if dtype == POLARS_TYPE[col.kind]:
+            if dtype == POLARS_TYPE[col.kind] and col.kind != "str":
                 casts.append(pl.col(col.name))
                 continue
             text = pl.col(col.name).cast(pl.String).str.strip_chars()
@@ -107,6 +132,8 @@ def parse(raw: dict[str, RawTable], out: _Collector) -> dict[str, pl.DataFrame]:
                     number = pl.when(number == number.floor()).then(number).cast(pl.Int64)
                 value = number
             bad = frame.filter(text.is_not_null() & value.is_null())
+            if bad.height:
+                out.unparsed[(table.name, col.name)] = bad.get_column(ROW).to_list()
             expected = {"date": "a date (YYYY-MM-DD)", "int": "a whole number", "float": "a number"}
             out.rows(
                 table.name,
@@ -127,10 +154,11 @@ def parse(raw: dict[str, RawTable], out: _Collector) -> dict[str, pl.DataFrame]:
 def _check_columns(table: Table, frame: pl.DataFrame, out: _Collector) -> None:
     for col in table.columns:
         c = pl.col(col.name)
-        if col.nonnull:
+        if col.nonnull and (table.name, col.name) not in out.absent:
+            unparsed = out.unparsed.get((table.name, col.name), [])
             out.rows(
                 table.name,
-                frame.filter(c.is_null()),
+                frame.filter(c.is_null() & ~pl.col(ROW).is_in(unparsed)),
                 col.name,
                 pl.lit("a value is required"),
                 "required_value",
@@ -140,7 +168,9 @@ def _check_columns(table: Table, frame: pl.DataFrame, out: _Collector) -> None:
                 table.name,
                 frame.filter(c < col.min_value),
                 col.name,
-                pl.format("negative amount {} (expected ≥ {})", _fmt(c), pl.lit(f"{col.min_value:g}")),
+                pl.format(
+                    "negative amount {} (expected ≥ {})", _fmt(c), pl.lit(f"{col.min_value:g}")
+                ),
                 "negative",
             )
         if col.positive:
@@ -156,7 +186,9 @@ def _check_columns(table: Table, frame: pl.DataFrame, out: _Collector) -> None:
                 table.name,
                 frame.filter(c.is_not_null() & ~c.is_in(list(col.choices))),
                 col.name,
-                pl.format("unknown value '{}' (expected one of {})", c, pl.lit(", ".join(col.choices))),
+                pl.format(
+                    "unknown value '{}' (expected one of {})", c, pl.lit(", ".join(col.choices))
+                ),
                 "bad_choice",
             )
 
@@ -249,7 +281,9 @@ def _check_years(frames: dict[str, pl.DataFrame], out: _Collector, today: dt.dat
             table,
             frames[table].filter((c < MIN_YEAR) | (c > today.year)),
             column,
-            pl.format("year {} out of range ({}–{})", _fmt(c), pl.lit(MIN_YEAR), pl.lit(today.year)),
+            pl.format(
+                "year {} out of range ({}–{})", _fmt(c), pl.lit(MIN_YEAR), pl.lit(today.year)
+            ),
             "year_range",
         )
     for table, column in (("enterprises", "established"), ("qualifications", "valid_from")):
@@ -263,7 +297,7 @@ def _check_years(frames: dict[str, pl.DataFrame], out: _Collector, today: dt.dat
         )
 
 
-def _check_impossible(frames: dict[str, pl.DataFrame], out: _Collector) -> None:
+def _check_impossible(frames: dict[str, pl.DataFrame], out: _Collector, today: dt.date) -> None:
     annual = frames["annual"]
     out.rows(
         "annual",
@@ -284,23 +318,34 @@ def _check_impossible(frames: dict[str, pl.DataFrame], out: _Collector) -> None:
             table,
             frames[table].filter(pl.col(end) < pl.col(start)),
             end,
-            pl.format("{} {} is before {} {}", pl.lit(end), _fmt(pl.col(end)), pl.lit(start), _fmt(pl.col(start))),
+            pl.format(
+                "{} {} is before {} {}",
+                pl.lit(end),
+                _fmt(pl.col(end)),
+                pl.lit(start),
+                _fmt(pl.col(start)),
+            ),
             "impossible",
         )
-    _check_floor_area(frames, out)
+    _check_floor_area(frames, out, today.year)
 
 
 def _occupancy_years(occupancy: pl.DataFrame, last_year: int) -> pl.DataFrame:
-    """One row per occupancy row and year it covers (open periods run to `last_year`)."""
+    """One row per occupancy row and year it covers (open periods run to `last_year`).
+
+    Years outside MIN_YEAR..`last_year` are left out: they are reported as year_range, and a typo
+    such as 20221231 must not expand into millions of rows.
+    """
+    start = pl.max_horizontal(pl.col("year_from"), pl.lit(MIN_YEAR))
     end = pl.min_horizontal(pl.col("year_to").fill_null(last_year), pl.lit(last_year))
     return (
-        occupancy.filter(pl.col("year_from").is_not_null() & (pl.col("year_from") <= end))
-        .with_columns(pl.int_ranges(pl.col("year_from"), end + 1).alias("year"))
+        occupancy.filter(pl.col("year_from").is_not_null() & (start <= end))
+        .with_columns(pl.int_ranges(start, end + 1).alias("year"))
         .explode("year")
     )
 
 
-def _check_floor_area(frames: dict[str, pl.DataFrame], out: _Collector) -> None:
+def _check_floor_area(frames: dict[str, pl.DataFrame], out: _Collector, this_year: int) -> None:
     occupancy = frames["occupancy"].filter(
         pl.col("parcel_id").is_not_null() & pl.col("uscc").is_not_null()
     )
@@ -311,7 +356,7 @@ def _check_floor_area(frames: dict[str, pl.DataFrame], out: _Collector) -> None:
         occupancy.get_column("year_from").max(),
         occupancy.get_column("year_to").max(),
     ]
-    last_year = max(int(y) for y in years if y is not None)
+    last_year = min(max(int(y) for y in years if y is not None), this_year)
     per_year = _occupancy_years(occupancy, last_year)
     overlap = (
         per_year.group_by("parcel_id", "uscc", "year")
@@ -326,10 +371,15 @@ def _check_floor_area(frames: dict[str, pl.DataFrame], out: _Collector) -> None:
             "occupancy",
             rows[-1],
             "year_from",
-            f"{uscc} occupies parcel {parcel} twice in {first}–{last} (rows {', '.join(map(str, rows))})",
+            f"{uscc} occupies parcel {parcel} twice in {first}–{last} "
+            f"(rows {', '.join(map(str, rows))})",
             "impossible",
         )
-    parcels = frames["parcels"].select("parcel_id", "floor_area_m2", pl.col(ROW).alias("_parcel_row"))
+    parcels = (
+        frames["parcels"]
+        .filter(pl.col("floor_area_m2") >= 0)  # a negative floor area is reported as such
+        .select("parcel_id", "floor_area_m2", pl.col(ROW).alias("_parcel_row"))
+    )
     over = (
         per_year.group_by("parcel_id", "year")
         .agg(pl.col("floor_area_m2").sum().alias("occupied"), pl.col(ROW).sort().alias("rows"))
@@ -392,13 +442,19 @@ def validate_raw(
     bad_codes = _check_codes(frames, out)
     _check_keys(frames, out)
     _check_references(frames, out, bad_codes)
-    _check_years(frames, out, today or dt.date.today())
-    _check_impossible(frames, out)
+    today = today or dt.date.today()
+    _check_years(frames, out, today)
+    _check_impossible(frames, out, today)
     _check_geometry(frames, out)
     order = {t.name: i for i, t in enumerate(TABLES)}
     problems = sorted(
         out.problems,
-        key=lambda p: (order.get(p.table, -1), p.row if p.row is not None else -1, p.column or "", p.reason),
+        key=lambda p: (
+            order.get(p.table, -1),
+            p.row if p.row is not None else -1,
+            p.column or "",
+            p.reason,
+        ),
     )
     return frames, problems
 

@@ -5,7 +5,14 @@ Entry points: `evaluate` (one year) and `evaluate_years`; the methodology model 
 """
 
 from mujun.engine.errors import EngineError
-from mujun.engine.evaluate import LISTS, STATUSES, Evaluation, evaluate, evaluate_years, output_columns
+from mujun.engine.evaluate import (
+    LISTS,
+    STATUSES,
+    Evaluation,
+    evaluate,
+    evaluate_years,
+    output_columns,
+)
 from mujun.engine.methodology import Methodology
 
 __all__ = [

@@ -92,7 +92,9 @@ def output_columns(methodology: Methodology) -> list[str]:
 
 def _valid_in(year: int) -> pl.Expr:
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    return (pl.col("valid_from") <= end) & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= start))
+    return (pl.col("valid_from") <= end) & (
+        pl.col("valid_to").is_null() | (pl.col("valid_to") >= start)
+    )
 
 
 def _events(ds: Dataset, year: int, m: Methodology) -> pl.DataFrame:
@@ -100,7 +102,7 @@ def _events(ds: Dataset, year: int, m: Methodology) -> pl.DataFrame:
     points = {d.event: d.points for d in m.deductions}
     events = ds.events.filter(pl.col("year") == year).sort("kind")
     kind = pl.col("kind")
-    return events.group_by("uscc").agg(
+    return events.group_by("uscc", maintain_order=True).agg(
         kind.filter(kind.is_in(m.vetoes)).str.join(", ").alias("_veto"),
         kind.filter(kind.is_in(m.exemptions.events)).str.join(", ").alias("_exempt_event"),
         kind.replace_strict(points, default=0.0, return_dtype=pl.Float64).sum().alias("deduction"),
@@ -119,9 +121,11 @@ def _bonuses(ds: Dataset, year: int, m: Methodology) -> pl.DataFrame:
         .unique()
         .sort("uscc", "kind")
     )
-    return held.group_by("uscc").agg(
+    return held.group_by("uscc", maintain_order=True).agg(
         pl.col("kind").replace_strict(points, return_dtype=pl.Float64).sum().alias("bonus"),
-        pl.format("{} +{}", pl.col("kind"), pl.col("kind").replace_strict(points, return_dtype=pl.String))
+        pl.format(
+            "{} +{}", pl.col("kind"), pl.col("kind").replace_strict(points, return_dtype=pl.String)
+        )
         .str.join(", ")
         .alias("_bonus_note"),
     )
@@ -131,7 +135,7 @@ def _new_land_owners(ds: Dataset, year: int, years: int) -> pl.DataFrame:
     """Owners all of whose land was granted fewer than `years` years before `year`."""
     recent = pl.col("granted_on").is_not_null() & (year - pl.col("granted_on").dt.year() < years)
     return (
-        ds.parcels.group_by(pl.col("owner_uscc").alias("uscc"))
+        ds.parcels.group_by(pl.col("owner_uscc").alias("uscc"), maintain_order=True)
         .agg(recent.all().alias("_new_land"), pl.col("granted_on").max().alias("_granted"))
         .filter(pl.col("_new_land"))
     )
@@ -153,6 +157,7 @@ def evaluate(
     consecutive-years rule; when None, the earlier years the rule needs are evaluated here.
     """
     m = methodology
+    ds = ds.canonical()
     if history is None:
         history = {}
         cfg = m.policy.electricity_surcharge
@@ -174,14 +179,22 @@ def evaluate(
             ds.enterprises.select("uscc", "name", "industry_code", "division_code", "established"),
             on="uscc",
             how="left",
+            maintain_order="left",
         )
-        .join(land, on="uscc", how="left")
-        .join(_events(ds, year, m), on="uscc", how="left")
-        .join(_bonuses(ds, year, m), on="uscc", how="left")
-        .join(_new_land_owners(ds, year, m.exemptions.new_land_years), on="uscc", how="left")
-        .join(main_parcel(allocation), on="uscc", how="left")
+        .join(land, on="uscc", how="left", maintain_order="left")
+        .join(_events(ds, year, m), on="uscc", how="left", maintain_order="left")
+        .join(_bonuses(ds, year, m), on="uscc", how="left", maintain_order="left")
+        .join(
+            _new_land_owners(ds, year, m.exemptions.new_land_years),
+            on="uscc",
+            how="left",
+            maintain_order="left",
+        )
+        .join(main_parcel(allocation), on="uscc", how="left", maintain_order="left")
         .with_columns(
-            pl.col("land_mu", "vacant_mu", "own_land_mu", "bonus", "deduction").cast(pl.Float64).fill_null(0.0),
+            pl.col("land_mu", "vacant_mu", "own_land_mu", "bonus", "deduction")
+            .cast(pl.Float64)
+            .fill_null(0.0),
             pl.col("landlord", "_new_land").fill_null(False),
             pl.col("scale").alias("group"),
             pl.col("industry_code").str.slice(0, 2).alias("industry_division"),
@@ -233,7 +246,9 @@ def evaluate(
             ),
         ),
     ]
-    firms = firms.with_columns(pl.concat_str(exempt_notes, separator="; ", ignore_nulls=True).alias("_exempt"))
+    firms = firms.with_columns(
+        pl.concat_str(exempt_notes, separator="; ", ignore_nulls=True).alias("_exempt")
+    )
     missing_notes = []
     for group, spec in m.groups.items():
         needed = sorted({INDICATORS[s.id].numerator for s in spec.indicators})
@@ -245,7 +260,9 @@ def evaluate(
                     f"{source.get(col, col)} missing (缺少数据)",
                 )
             )
-    firms = firms.with_columns(pl.concat_str(missing_notes, separator="; ", ignore_nulls=True).alias("_missing"))
+    firms = firms.with_columns(
+        pl.concat_str(missing_notes, separator="; ", ignore_nulls=True).alias("_missing")
+    )
     vetoed = pl.col("_veto").fill_null("") != ""
     exempt = pl.col("_exempt") != ""
     no_land = pl.col("land_mu") <= 0
@@ -294,10 +311,16 @@ def evaluate(
         for s in spec.indicators:
             den = INDICATORS[s.id].denominator
             shown = {"electricity_10k_kwh": "electricity_kwh"}.get(den, den)
-            rule = "group average score" if m.scoring.missing_denominator == "group_average" else "score 0"
+            rule = (
+                "group average score"
+                if m.scoring.missing_denominator == "group_average"
+                else "score 0"
+            )
             denominator_notes.append(
                 _note(
-                    (pl.col("group") == group) & pl.col("_scorable") & pl.col(f"ind_{s.id}").is_null(),
+                    (pl.col("group") == group)
+                    & pl.col("_scorable")
+                    & pl.col(f"ind_{s.id}").is_null(),
                     pl.format(
                         "{} {}: {} used for {} (缺分母数据)",
                         pl.lit(shown),
@@ -321,7 +344,9 @@ def evaluate(
     parcels, parcel_bm = parcel_view(
         ds.parcels,
         allocation,
-        firms.select("uscc", "status", "industry_code", "adjusted_tax", "value_added", "revenue", "output"),
+        firms.select(
+            "uscc", "status", "industry_code", "adjusted_tax", "value_added", "revenue", "output"
+        ),
         m,
         year,
     )
@@ -331,14 +356,20 @@ def evaluate(
         .sort("grade", "parcel_id", descending=[True, False])
         .group_by("owner_uscc", maintain_order=True)
         .first()
-        .select(pl.col("owner_uscc").alias("uscc"), pl.col("grade").alias("parcel_grade"), pl.col("parcel_id").alias("_worst_parcel"))
+        .select(
+            pl.col("owner_uscc").alias("uscc"),
+            pl.col("grade").alias("parcel_grade"),
+            pl.col("parcel_id").alias("_worst_parcel"),
+        )
     )
     main = parcels.select(
         pl.col("parcel_id").alias("main_parcel"),
         pl.col("grade").alias("_main_grade"),
         pl.col("total_score").alias("_main_score"),
     )
-    firms = firms.join(worst, on="uscc", how="left").join(main, on="main_parcel", how="left")
+    firms = firms.join(worst, on="uscc", how="left", maintain_order="left").join(
+        main, on="main_parcel", how="left", maintain_order="left"
+    )
     grade = pl.col("own_grade")
     evaluated = pl.col("status") == "evaluated"
     landlord_applies = evaluated & pl.col("landlord") & pl.lit(m.land.landlords_answer)
@@ -364,7 +395,10 @@ def evaluate(
         .then(worse(grade, pl.col("parcel_grade")))
         .otherwise(grade)
         .alias("grade"),
-        pl.when(merged).then(pl.col("_main_score")).otherwise(pl.col("total_score")).alias("total_score"),
+        pl.when(merged)
+        .then(pl.col("_main_score"))
+        .otherwise(pl.col("total_score"))
+        .alias("total_score"),
     )
     policy_notes = [
         _note(
@@ -390,7 +424,9 @@ def evaluate(
     ]
 
     # 8–9. R&D test and policy amounts
-    firms = firms.with_columns(rd_test(m.rd_test), rank_expr("grade", "total_score", "list").alias("rank"))
+    firms = firms.with_columns(
+        rd_test(m.rd_test), rank_expr("grade", "total_score", "list").alias("rank")
+    )
     firms = surcharge(firms, m.policy.electricity_surcharge, history, year)
     firms = land_tax_relief(firms, m.policy.land_tax_relief)
 
@@ -410,7 +446,10 @@ def evaluate(
             [
                 status_note,
                 *denominator_notes,
-                _note(scorable & (pl.col("_bonus_note").fill_null("") != ""), pl.format("bonus {}", pl.col("_bonus_note"))),
+                _note(
+                    scorable & (pl.col("_bonus_note").fill_null("") != ""),
+                    pl.format("bonus {}", pl.col("_bonus_note")),
+                ),
                 _note(
                     scorable & (pl.col("_deduction_note").fill_null("") != ""),
                     pl.format("deduction {}", pl.col("_deduction_note")),
@@ -424,7 +463,10 @@ def evaluate(
     )
     list_order = {name: i for i, name in enumerate(LISTS)}
     firms = firms.sort(
-        pl.col("list").replace_strict(list_order, return_dtype=pl.Int64), pl.col("rank"), pl.col("uscc"), nulls_last=True
+        pl.col("list").replace_strict(list_order, return_dtype=pl.Int64),
+        pl.col("rank"),
+        pl.col("uscc"),
+        nulls_last=True,
     )
     output = firms.select(output_columns(m))
     return Evaluation(
@@ -440,8 +482,11 @@ def evaluate(
     )
 
 
-def evaluate_years(ds: Dataset, years: list[int], methodology: Methodology) -> dict[int, Evaluation]:
-    """Evaluate several years in order, each year's grades feeding the next years' surcharge rule."""
+def evaluate_years(
+    ds: Dataset, years: list[int], methodology: Methodology, on_year=None
+) -> dict[int, Evaluation]:
+    """Evaluate several years in order, each year's grades feeding the next years' surcharge rule.
+    `on_year(year)` is called after each year (for progress bars)."""
     history: dict[int, pl.DataFrame] = {}
     results = {}
     cfg = methodology.policy.electricity_surcharge
@@ -449,8 +494,12 @@ def evaluate_years(ds: Dataset, years: list[int], methodology: Methodology) -> d
         needed = range(year - cfg.repeat_years + 1, year)
         for y in needed:
             if y not in history and y in ds.years():
-                history[y] = evaluate(ds, y, methodology, history).enterprises.select("uscc", "grade")
+                history[y] = evaluate(ds, y, methodology, history).enterprises.select(
+                    "uscc", "grade"
+                )
         result = evaluate(ds, year, methodology, history)
         history[year] = result.enterprises.select("uscc", "grade")
         results[year] = result
+        if on_year is not None:
+            on_year(year)
     return results

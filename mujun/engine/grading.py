@@ -1,9 +1,10 @@
 """Grades and ranks (step 7 of domain.md).
 
 By rank shares (default A 25 % · B 45 % · C 25 % · D 5 %): within each list, units are ranked by
-total score (1 = best, ties share the better rank); a unit of rank r among n gets the first grade
-whose cumulative share s satisfies r ≤ s × n. Ties at a cut therefore go to the better grade, and
-every unit past the C cut is D. By thresholds: the first grade whose minimum score is reached.
+total score (1 = best, ties share the better rank). A unit gets the first grade whose cumulative
+share s exceeds the share of units ahead of it: (r − 1) < s × n for rank r among n. So the top
+25 % are A, rounding in the firm's favour (a list of one is A, 5 % of 8 firms is no D), and ties at
+a cut go to the better grade. By thresholds: the first grade whose minimum score is reached.
 Scores are compared unrounded.
 """
 
@@ -35,13 +36,13 @@ def grade_expr(grading: Grading, score: str, partition: str, eligible: str) -> p
         )
         return pl.when(pl.col(eligible)).then(grade)
     ranked = pl.when(pl.col(eligible)).then(s)
-    rank = ranked.rank("min", descending=True).over(partition)
+    rank = ranked.rank("min", descending=True).over(partition).cast(pl.Int64)
     n = pl.col(eligible).sum().over(partition)
     cumulative = 0.0
     grade = None
     for g in GRADES[:-1]:
         cumulative += grading.shares[g]
-        cond = rank <= n * cumulative + _EPS
+        cond = (rank - 1) < n * cumulative - _EPS
         grade = pl.when(cond).then(pl.lit(g)) if grade is None else grade.when(cond).then(pl.lit(g))
     return pl.when(pl.col(eligible)).then(grade.otherwise(pl.lit(GRADES[-1])))
 

@@ -29,7 +29,9 @@ INDICATORS: dict[str, Indicator] = {
         Indicator("rd_intensity", "rd_expense", "revenue", "R&D经费支出占营业收入比", "比值"),
         Indicator("revenue_per_mu", "revenue", "land_mu", "亩均营业收入", "万元/亩"),
         Indicator("output_per_mu", "output", "land_mu", "亩均产值", "万元/亩"),
-        Indicator("tax_per_kwh", "adjusted_tax", "electricity_10k_kwh", "单位用电税收", "万元/万千瓦时"),
+        Indicator(
+            "tax_per_kwh", "adjusted_tax", "electricity_10k_kwh", "单位用电税收", "万元/万千瓦时"
+        ),
     )
 }
 """Every indicator a preset may use. `electricity_10k_kwh` is electricity_kwh ÷ 10,000."""

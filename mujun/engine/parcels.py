@@ -31,11 +31,11 @@ def parcel_view(
     and the additive amounts. A parcel is graded when at least one enterprise attributed to it is not exempt.
     """
     attributed = (
-        allocation.join(firms, on="uscc", how="inner")
+        allocation.join(firms, on="uscc", how="inner", maintain_order="left")
         .with_columns((pl.col("land_m2") / pl.col("land_m2").sum().over("uscc")).alias("_w"))
         .with_columns([(pl.col(c) * pl.col("_w")).alias(c) for c in ADDITIVE])
     )
-    sums = attributed.group_by("parcel_id").agg(
+    sums = attributed.group_by("parcel_id", maintain_order=True).agg(
         *[pl.col(c).fill_null(0.0).sum() for c in ADDITIVE],
         (pl.col("status") != "exempt").any().alias("_scorable"),
         pl.col("uscc")
@@ -47,7 +47,7 @@ def parcel_view(
     )
     occupants = (
         allocation.filter(pl.col("role") == "occupant")
-        .group_by("parcel_id")
+        .group_by("parcel_id", maintain_order=True)
         .agg(
             pl.len().cast(pl.Int64).alias("occupants"),
             pl.col("uscc").sort().str.join(";").alias("occupant_usccs"),
@@ -55,13 +55,14 @@ def parcel_view(
         )
     )
     owner_industry = firms.select(
-        pl.col("uscc").alias("owner_uscc"), pl.col("industry_code").str.slice(0, 2).alias("industry_division")
+        pl.col("uscc").alias("owner_uscc"),
+        pl.col("industry_code").str.slice(0, 2).alias("industry_division"),
     )
     frame = (
         parcels.select("parcel_id", "owner_uscc", "division_code", "area_m2", "floor_area_m2")
-        .join(occupants, on="parcel_id", how="left")
-        .join(sums, on="parcel_id", how="left")
-        .join(owner_industry, on="owner_uscc", how="left")
+        .join(occupants, on="parcel_id", how="left", maintain_order="left")
+        .join(sums, on="parcel_id", how="left", maintain_order="left")
+        .join(owner_industry, on="owner_uscc", how="left", maintain_order="left")
         .with_columns(
             (pl.col("area_m2") / M2_PER_MU).alias("area_mu"),
             (pl.col("area_m2") / M2_PER_MU).alias("land_mu"),
@@ -93,7 +94,9 @@ def parcel_view(
     )
     frame = (
         frame.with_columns(pl.col("score_sum").alias("total_score"), pl.lit("parcel").alias("_all"))
-        .with_columns(grade_expr(methodology.grading, "total_score", "_all", "_scorable").alias("grade"))
+        .with_columns(
+            grade_expr(methodology.grading, "total_score", "_all", "_scorable").alias("grade")
+        )
         .with_columns(rank_expr("grade", "total_score", "_all").alias("rank"))
         .with_columns(
             pl.when(pl.col("_scorable"))

@@ -27,12 +27,15 @@ def rd_test(cfg: RdTest) -> pl.Expr:
     )
 
 
-def surcharge(frame: pl.DataFrame, cfg: ElectricitySurcharge, history: dict[int, pl.DataFrame], year: int) -> pl.DataFrame:
+def surcharge(
+    frame: pl.DataFrame, cfg: ElectricitySurcharge, history: dict[int, pl.DataFrame], year: int
+) -> pl.DataFrame:
     """Add `surcharge_rate` (元/kWh) and `surcharge` (万元). `history[y]` holds (uscc, grade) of
     earlier published years; a year missing from it breaks a run of surcharged years."""
     if not cfg.enabled:
         return frame.with_columns(
-            pl.lit(None, pl.Float64).alias("surcharge_rate"), pl.lit(None, pl.Float64).alias("surcharge")
+            pl.lit(None, pl.Float64).alias("surcharge_rate"),
+            pl.lit(None, pl.Float64).alias("surcharge"),
         )
     hit = pl.col("grade").is_in(cfg.grades)
     run = hit.cast(pl.Int64)
@@ -44,7 +47,10 @@ def surcharge(frame: pl.DataFrame, cfg: ElectricitySurcharge, history: dict[int,
             frame = frame.with_columns(pl.lit(False).alias(name))
         else:
             frame = frame.join(
-                past.select("uscc", pl.col("grade").is_in(cfg.grades).alias(name)), on="uscc", how="left"
+                past.select("uscc", pl.col("grade").is_in(cfg.grades).alias(name)),
+                on="uscc",
+                how="left",
+                maintain_order="left",
             ).with_columns(pl.col(name).fill_null(False))
         chain = chain & pl.col(name)
         run = run + chain.cast(pl.Int64)
@@ -78,7 +84,17 @@ def land_tax_relief(frame: pl.DataFrame, cfg: LandTaxRelief) -> pl.DataFrame:
     share = pl.lit(0.0)
     for threshold, relief in cfg.tiers:
         share = pl.when(ratio >= threshold).then(pl.lit(relief)).otherwise(share)
-    graded = (pl.col("status") == "evaluated") & pl.col("grade").is_not_null() & (pl.col("industry_tax_per_mu") > 0)
+    graded = (
+        (pl.col("status") == "evaluated")
+        & pl.col("grade").is_not_null()
+        & (pl.col("industry_tax_per_mu") > 0)
+    )
     frame = frame.with_columns(pl.when(graded).then(share).alias("land_tax_relief_share"))
-    amount = pl.col("land_tax_relief_share") * pl.col("own_land_mu") * M2_PER_MU * cfg.tax_yuan_per_m2 / 10_000
+    amount = (
+        pl.col("land_tax_relief_share")
+        * pl.col("own_land_mu")
+        * M2_PER_MU
+        * cfg.tax_yuan_per_m2
+        / 10_000
+    )
     return frame.with_columns(amount.alias("land_tax_relief"))

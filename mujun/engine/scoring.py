@@ -69,14 +69,12 @@ def _group_benchmarks(
     return out
 
 
-def _division_benchmarks(
-    frame: pl.DataFrame, spec: IndicatorSpec, min_peers: int
-) -> pl.DataFrame:
+def _division_benchmarks(frame: pl.DataFrame, spec: IndicatorSpec, min_peers: int) -> pl.DataFrame:
     ind = INDICATORS[spec.id]
     ok = pl.col("_scorable") & pl.col(f"ind_{spec.id}").is_not_null()
     return (
         frame.filter(ok)
-        .group_by("industry_division")
+        .group_by("industry_division", maintain_order=True)
         .agg(
             (pl.col(ind.numerator).sum() / pl.col(ind.denominator).sum()).alias("_div_bm"),
             pl.len().cast(pl.Int64).alias("_div_n"),
@@ -101,10 +99,7 @@ def score_group(
     benchmark table (one row per indicator, plus one per industry division where used).
     """
     frame = frame.with_columns(
-        [
-            pl.when(pl.col("_scorable")).then(value_expr(s.id)).alias(f"ind_{s.id}")
-            for s in specs
-        ]
+        [pl.when(pl.col("_scorable")).then(value_expr(s.id)).alias(f"ind_{s.id}") for s in specs]
     )
     group_bm = _group_benchmarks(frame, specs, method_of, year, group)
     rows = []
@@ -117,9 +112,11 @@ def score_group(
             divisions = _division_benchmarks(frame, spec, min_peers)
             rows += [
                 (group, spec.id, method, d, b, k)
-                for d, b, k in divisions.select("industry_division", "_div_bm", "_div_n").iter_rows()
+                for d, b, k in divisions.select(
+                    "industry_division", "_div_bm", "_div_n"
+                ).iter_rows()
             ]
-            frame = frame.join(divisions, on="industry_division", how="left")
+            frame = frame.join(divisions, on="industry_division", how="left", maintain_order="left")
             bm_expr = pl.coalesce(pl.col("_div_bm"), bm_expr)
             frame = frame.with_columns(bm_expr.alias(f"bm_{spec.id}")).drop("_div_bm", "_div_n")
         else:
@@ -137,7 +134,12 @@ def score_group(
             average = col.filter(pl.col("_scorable") & col.is_not_null()).mean().fill_null(0.0)
         else:
             average = pl.lit(0.0)
-        fills.append(pl.when(pl.col("_scorable") & col.is_null()).then(average).otherwise(col).alias(col.meta.output_name()))
+        fills.append(
+            pl.when(pl.col("_scorable") & col.is_null())
+            .then(average)
+            .otherwise(col)
+            .alias(col.meta.output_name())
+        )
     frame = frame.with_columns(fills)
     frame = frame.with_columns(
         pl.when(pl.col("_scorable")).then(pl.sum_horizontal(score_cols)).alias("score_sum")

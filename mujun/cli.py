@@ -1,0 +1,332 @@
+"""mujun's command line: the front door to the dataset, the engine, the synthetic district and the demo.
+
+Exit codes (design.md): 0 success, 1 bad input (with the message), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="mujun 亩均 — per-mu efficiency evaluation of industrial enterprises (亩均论英雄).",
+)
+console = Console()
+err = Console(stderr=True)
+
+
+class BadInput(Exception):
+    """Bad input: printed and exit code 1."""
+
+
+def _fail(message: str) -> None:
+    err.print(message, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+@contextmanager
+def _bad_input():
+    """Turn the library's input errors into exit code 1 with their message."""
+    from mujun.dataset import DatasetError
+    from mujun.engine import EngineError
+    from mujun.methodologies import MethodologyError
+    from mujun.reports.output import OutputError
+
+    try:
+        yield
+    except (DatasetError, EngineError, MethodologyError, OutputError, BadInput) as exc:
+        _fail(str(exc))
+
+
+def parse_years(text: str) -> list[int]:
+    """'2016-2022', '2022' or '2019,2021' → a sorted list of years."""
+    years: set[int] = set()
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if "-" in part:
+                start, end = (int(p) for p in part.split("-", 1))
+                if end < start:
+                    raise ValueError
+                years.update(range(start, end + 1))
+            else:
+                years.add(int(part))
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r}: expected years like 2016-2022, 2022 or 2019,2021"
+        ) from None
+    return sorted(years)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def _synthesize(enterprises: int, years: list[int], seed: int):
+    from mujun.dataset import Dataset
+    from mujun.synth import synthesize
+
+    with _progress() as progress:
+        task = progress.add_task("synthesizing the district", total=1.0)
+
+        def report(stage: str, done: float) -> None:
+            progress.update(task, description=stage, completed=done)
+
+        tables = synthesize(enterprises, years, seed, progress=report)
+        progress.update(task, description="validating", completed=1.0)
+        return Dataset.from_frames(**tables)
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option("--out", help="Folder (csv), or a .xlsx workbook.")],
+    enterprises: Annotated[int, typer.Option(min=10, help="Number of enterprises.")] = 3000,
+    years: Annotated[str, typer.Option(help="Years, e.g. 2016-2022.")] = "2016-2022",
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed gives the same district.")
+    ] = 7,
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet (folders only).")] = "csv",
+) -> None:
+    """Generate a synthetic Zhenhai-like district as a canonical dataset."""
+    if fmt not in ("csv", "parquet"):
+        raise typer.BadParameter("--format must be csv or parquet")
+    year_list = parse_years(years)
+    start = time.perf_counter()
+    with _bad_input():
+        ds = _synthesize(enterprises, year_list, seed)
+        ds.write(out, fmt)
+    console.print(
+        f"wrote {out}: {ds.enterprises.height} enterprises, {ds.annual.height} enterprise-years, "
+        f"{ds.parcels.height} parcels, {ds.occupancy.height} occupancy rows "
+        f"({time.perf_counter() - start:.1f} s)"
+    )
+
+
+@app.command()
+def validate(
+    path: Annotated[Path, typer.Argument(help="Dataset folder or .xlsx workbook.")],
+) -> None:
+    """Check a dataset; exit 1 with every problem listed (file, row, column, why)."""
+    from mujun.dataset import check
+
+    problems = check(path)
+    if problems:
+        for p in problems:
+            err.print(str(p), markup=False, highlight=False, soft_wrap=True)
+        _fail(
+            f"{path}: {len(problems)} problem{'s' if len(problems) != 1 else ''}; the dataset is refused"
+        )
+    from mujun.dataset import load
+
+    ds = load(path)
+    console.print(
+        f"{path}: valid — {ds.enterprises.height} enterprises, {ds.annual.height} enterprise-years "
+        f"({', '.join(map(str, ds.years()))}), {ds.parcels.height} parcels"
+    )
+
+
+def _summary(ev) -> Table:
+    import polars as pl
+
+    from mujun.reports.labels import LIST_LABELS
+
+    table = Table(title=f"{ev.year} · {ev.methodology.name} · grades per list")
+    for col in ("list", "A", "B", "C", "D", "not graded", "total"):
+        table.add_column(col, justify="right" if col != "list" else "left")
+    counts = ev.enterprises.group_by("list", "grade").len()
+    for name, label in LIST_LABELS.items():
+        part = counts.filter(pl.col("list") == name)
+        cells = [int(part.filter(pl.col("grade") == g).get_column("len").sum()) for g in "ABCD"]
+        ungraded = int(part.filter(pl.col("grade").is_null()).get_column("len").sum())
+        table.add_row(
+            f"{label} ({name})", *map(str, cells), str(ungraded), str(sum(cells) + ungraded)
+        )
+    return table
+
+
+@app.command()
+def evaluate(
+    path: Annotated[Path, typer.Argument(help="Dataset folder or .xlsx workbook.")],
+    year: Annotated[int, typer.Option(help="Evaluation year.")],
+    methodology: Annotated[str, typer.Option(help="Preset name or a TOML file.")] = "zhenhai",
+    out: Annotated[
+        Path | None, typer.Option(help="Results: .csv, .parquet or .xlsx (published list).")
+    ] = None,
+    parcels: Annotated[
+        Path | None, typer.Option(help="Parcel view: .csv, .parquet or .xlsx.")
+    ] = None,
+) -> None:
+    """Evaluate one year (engine only, no database)."""
+    from mujun.dataset import load
+    from mujun.engine import evaluate as run
+    from mujun.methodologies import load_methodology
+    from mujun.reports.output import check_suffix, write_enterprises, write_parcels
+
+    with _bad_input():
+        for target in (out, parcels):
+            if target is not None:
+                check_suffix(target)
+        m = load_methodology(methodology)
+        ds = load(path)
+        ev = run(ds, year, m)
+        if out is not None:
+            write_enterprises(ev, out)
+        if parcels is not None:
+            write_parcels(ev, parcels)
+    console.print(_summary(ev))
+    console.print(
+        f"methodology {m.name} sha256 {ev.methodology_hash[:16]}… · input sha256 {ev.input_hash[:16]}…"
+    )
+    for target in (out, parcels):
+        if target is not None:
+            console.print(f"wrote {target}")
+
+
+@app.command()
+def methodologies() -> None:
+    """List the shipped methodology presets and their hashes."""
+    from mujun.methodologies import available, load_methodology
+
+    table = Table(title="methodology presets")
+    for col in ("name", "title", "sha256"):
+        table.add_column(col)
+    for name in available():
+        m = load_methodology(name)
+        table.add_row(name, m.title, m.digest()[:16] + "…")
+    console.print(table)
+
+
+def _district_table(results: dict) -> Table:
+    import polars as pl
+
+    table = Table(title="district 亩均税收 / 亩均增加值 by year (万元/亩, evaluated firms)")
+    for col in (
+        "year",
+        "规上 亩均税收",
+        "规上 亩均增加值",
+        "all 亩均税收",
+        "evaluated",
+        "land (亩)",
+    ):
+        table.add_column(col, justify="right")
+    for year, ev in sorted(results.items()):
+        done = ev.detail.filter(pl.col("_scorable"))
+        above = done.filter(pl.col("group") == "above")
+
+        def ratio(frame, num):
+            land = frame.get_column("land_mu").sum()
+            return frame.get_column(num).sum() / land if land else float("nan")
+
+        table.add_row(
+            str(year),
+            f"{ratio(above, 'adjusted_tax'):.2f}",
+            f"{ratio(above, 'value_added'):.2f}",
+            f"{ratio(done, 'adjusted_tax'):.2f}",
+            str(done.height),
+            f"{done.get_column('land_mu').sum():,.0f}",
+        )
+    return table
+
+
+def _parcels_table(ev, best: bool) -> Table:
+    import polars as pl
+
+    graded = ev.parcels.filter(pl.col("grade").is_not_null())
+    top = graded.sort(["total_score", "parcel_id"], descending=[best, False]).head(10)
+    table = Table(title=f"{ev.year}: the ten {'best' if best else 'worst'} parcels")
+    for col in (
+        "parcel",
+        "area (亩)",
+        "occupants",
+        "vacant",
+        "亩均税收",
+        "亩均增加值",
+        "score",
+        "grade",
+    ):
+        table.add_column(col, justify="left" if col == "parcel" else "right")
+    for row in top.iter_rows(named=True):
+        table.add_row(
+            row["parcel_id"],
+            f"{row['area_mu']:.1f}",
+            str(row["occupants"]),
+            f"{row['vacant_share']:.0%}",
+            f"{row['tax_per_mu']:.2f}",
+            f"{row['value_added_per_mu']:.2f}",
+            f"{row['total_score']:.2f}",
+            row["grade"],
+        )
+    return table
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Where the demo district and its results go.")] = Path(
+        "mujun-demo"
+    ),
+    enterprises: Annotated[int, typer.Option(min=50)] = 3000,
+    years: Annotated[str, typer.Option()] = "2016-2022",
+    seed: Annotated[int, typer.Option()] = 7,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the web app afterwards.")
+    ] = True,
+) -> None:
+    """Synthesize the demo district, evaluate every year with `zhenhai`, print a summary and write
+    each year's published list beside it."""
+    from mujun.engine import evaluate_years
+    from mujun.methodologies import load_methodology
+    from mujun.reports.output import write_enterprises, write_parcels
+
+    year_list = parse_years(years)
+    with _bad_input():
+        ds = _synthesize(enterprises, year_list, seed)
+        ds.write(out / "data")
+        m = load_methodology("zhenhai")
+        with _progress() as progress:
+            task = progress.add_task("evaluating", total=len(year_list))
+            results = evaluate_years(ds, year_list, m, on_year=lambda _: progress.advance(task))
+            for year, ev in results.items():
+                write_enterprises(ev, out / "results" / f"published-{year}.xlsx")
+                write_enterprises(ev, out / "results" / f"enterprises-{year}.csv")
+                write_parcels(ev, out / "results" / f"parcels-{year}.csv")
+    last = results[max(results)]
+    console.print(_summary(last))
+    console.print(_district_table(results))
+    console.print(_parcels_table(last, best=True))
+    console.print(_parcels_table(last, best=False))
+    console.print(
+        f"dataset {out / 'data'} · published lists {out / 'results'} · "
+        f"methodology {m.name} sha256 {last.methodology_hash[:16]}… · input sha256 {last.input_hash[:16]}…"
+    )
+    if serve:
+        console.print(
+            "[dim]The web app is not part of this build yet: the results are in the folder above.[/dim]"
+        )
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
