@@ -63,17 +63,21 @@ class Dataset:
 
     def fingerprint(self) -> str:
         """SHA-256 of the content, independent of file format, row order and absent optional
-        columns.
+        columns (computed once per dataset).
 
         Floats are hashed at 15 significant digits, the precision an .xlsx workbook keeps.
         """
-        digest = hashlib.sha256()
-        for table in TABLES:
-            frame = getattr(self, table.name).sort(list(table.key), nulls_last=True)
-            frame = frame.with_columns(cs.float().round_sig_figs(15))
-            digest.update(table.name.encode() + b"\n")
-            digest.update(_csv_bytes(frame))
-        return digest.hexdigest()
+        cached = self.__dict__.get("_fingerprint")
+        if cached is None:
+            canonical = self.canonical()
+            digest = hashlib.sha256()
+            for table in TABLES:
+                frame = getattr(canonical, table.name).with_columns(cs.float().round_sig_figs(15))
+                digest.update(table.name.encode() + b"\n")
+                digest.update(_csv_bytes(frame))
+            cached = digest.hexdigest()
+            self.__dict__["_fingerprint"] = canonical.__dict__["_fingerprint"] = cached
+        return cached
 
     def years(self) -> list[int]:
         return sorted(self.annual.get_column("year").unique().to_list())

@@ -38,19 +38,20 @@ def parcel_view(
     sums = attributed.group_by("parcel_id", maintain_order=True).agg(
         *[pl.col(c).fill_null(0.0).sum() for c in ADDITIVE],
         (pl.col("status") != "exempt").any().alias("_scorable"),
-        pl.col("uscc")
-        .filter(pl.any_horizontal(pl.col(c).is_null() for c in ADDITIVE[:2]))
-        .unique()
-        .sort()
-        .str.join(";")
-        .alias("incomplete"),
     )
+    # the few parcels with an occupant lacking tax or value added, listed (strings are costly)
+    incomplete = (
+        attributed.filter(pl.any_horizontal(pl.col(c).is_null() for c in ADDITIVE[:2]))
+        .group_by("parcel_id", maintain_order=True)
+        .agg(pl.col("uscc").unique(maintain_order=True).str.join(";").alias("incomplete"))
+    )
+    # allocation is sorted by parcel, role and uscc: occupants come out in uscc order
     occupants = (
         allocation.filter(pl.col("role") == "occupant")
         .group_by("parcel_id", maintain_order=True)
         .agg(
             pl.len().cast(pl.Int64).alias("occupants"),
-            pl.col("uscc").sort().str.join(";").alias("occupant_usccs"),
+            pl.col("uscc").str.join(";").alias("occupant_usccs"),
             pl.col("floor_area_m2").sum().alias("_occupied_floor"),
         )
     )
@@ -62,12 +63,13 @@ def parcel_view(
         parcels.select("parcel_id", "owner_uscc", "division_code", "area_m2", "floor_area_m2")
         .join(occupants, on="parcel_id", how="left", maintain_order="left")
         .join(sums, on="parcel_id", how="left", maintain_order="left")
+        .join(incomplete, on="parcel_id", how="left", maintain_order="left")
         .join(owner_industry, on="owner_uscc", how="left", maintain_order="left")
         .with_columns(
             (pl.col("area_m2") / M2_PER_MU).alias("area_mu"),
             (pl.col("area_m2") / M2_PER_MU).alias("land_mu"),
             pl.col("occupants").fill_null(0),
-            pl.col("occupant_usccs").fill_null(""),
+            pl.col("occupant_usccs", "incomplete").fill_null(""),
             pl.col("_scorable").fill_null(False),
             *[pl.col(c).fill_null(0.0) for c in ADDITIVE],
             pl.when(pl.col("floor_area_m2") > 0)
