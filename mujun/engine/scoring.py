@@ -27,7 +27,9 @@ def value_expr(indicator_id: str) -> pl.Expr:
     """The indicator's value: numerator ÷ denominator where the denominator is a positive number."""
     ind = INDICATORS[indicator_id]
     den = pl.col(ind.denominator)
-    return pl.when(den > 0).then(pl.col(ind.numerator) / den).otherwise(None)
+    ratio = pl.col(ind.numerator) / den
+    # a denominator so small that the ratio overflows is as good as zero
+    return pl.when((den > 0) & ratio.is_finite()).then(ratio).otherwise(None)
 
 
 def _group_benchmarks(
@@ -122,7 +124,8 @@ def score_group(
         else:
             frame = frame.with_columns(bm_expr.alias(f"bm_{spec.id}"))
         raw = pl.lit(spec.weight) * pl.col(f"ind_{spec.id}") / pl.col(f"bm_{spec.id}")
-        raw = pl.when(pl.col(f"bm_{spec.id}") > 0).then(raw).otherwise(0.0)
+        bm_ok = (pl.col(f"bm_{spec.id}") > 0) & pl.col(f"bm_{spec.id}").is_finite()
+        raw = pl.when(bm_ok).then(raw).otherwise(0.0)
         upper = spec.weight * scoring.cap if scoring.cap is not None else None
         frame = frame.with_columns(raw.clip(0.0, upper).alias(f"score_{spec.id}"))
         score_cols.append(f"score_{spec.id}")

@@ -37,9 +37,9 @@ def districts(draw):
                 "emissions_eq": draw(
                     st.one_of(st.none(), st.integers(1, 1000).map(lambda x: x / 100))
                 ),
-                "employees": draw(st.floats(1, 500)),
-                "rd_expense": draw(st.floats(0, 300)),
-                "electricity_kwh": draw(st.floats(0, 1e7)),
+                "employees": float(draw(st.integers(1, 500))),
+                "rd_expense": draw(money) / 20,
+                "electricity_kwh": float(draw(st.integers(0, 10_000_000))),
             }
         )
     parcels, occupancy = [], []

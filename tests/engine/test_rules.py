@@ -403,3 +403,23 @@ def test_output_keeps_the_contract_columns_first():
     i = ev.enterprises.columns.index("total_score")
     assert ev.enterprises.columns[i : i + 5] == ["total_score", "grade", "status", "reason", "rank"]
     assert ev.enterprises.columns[10:i] == ["ind_tax_per_mu", "score_tax_per_mu"]
+
+
+def test_a_vanishing_denominator_is_treated_as_zero_not_as_infinity():
+    ds = own_parcels({1: 10.0, 2: 20.0}, scale="below", electricity_kwh=1e-308)
+    rows = result_rows(
+        evaluate(
+            ds,
+            2022,
+            simple(
+                groups__below__indicators=[
+                    {"id": "tax_per_mu", "weight": 50},
+                    {"id": "tax_per_kwh", "weight": 50},
+                ]
+            ),
+        )
+    )
+    for n in (1, 2):
+        assert rows[uscc(n)]["ind_tax_per_kwh"] is None
+        assert rows[uscc(n)]["score_tax_per_kwh"] == 0.0  # no firm has a value: the average is 0
+        assert rows[uscc(n)]["total_score"] == pytest.approx(50 * n * 10 / 10 / 1.5)
