@@ -21,8 +21,9 @@ app = typer.Typer(
     no_args_is_help=True,
     help="mujun 亩均 — per-mu efficiency evaluation of industrial enterprises (亩均论英雄).",
 )
-console = Console()
-err = Console(stderr=True)
+# piped output gets 120 columns, not rich's default 80: the summary tables stay readable in logs
+console = Console(width=None if sys.stdout.isatty() else 120)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
 
 class BadInput(Exception):
