@@ -1,0 +1,93 @@
+"""Presets are validated data with a stable hash; an invalid one is refused with key and reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from mujun.methodologies import MethodologyError, available, load_methodology, parse_methodology
+
+PRESET = load_methodology("zhenhai")
+
+
+def zhenhai_text() -> str:
+    from importlib import resources
+
+    return (
+        resources.files("mujun.methodologies").joinpath("zhenhai.toml").read_text(encoding="utf-8")
+    )
+
+
+def test_shipped_presets_load():
+    assert available() == ["huangyan-2022", "zhenhai"]
+    huangyan = load_methodology("huangyan-2022")
+    assert [s.weight for s in huangyan.groups["above"].indicators] == [30, 20, 20, 10, 10, 10]
+    assert huangyan.scoring.cap is None
+    assert PRESET.scoring.cap == 3.0 and PRESET.land.tenant_policy == "separate"
+
+
+def test_the_hash_ignores_comments_and_key_order_but_not_content():
+    text = zhenhai_text()
+    assert len(PRESET.digest()) == 64
+    assert PRESET.digest() == load_methodology("zhenhai").digest()
+    commented = "# a county's note\n" + text.replace(
+        "[scoring]\ncap = 3.0", "[scoring]\n# capped\ncap = 3.0"
+    )
+    assert parse_methodology(commented, "x").digest() == PRESET.digest()
+    reordered = text.replace(
+        'cap = 3.0\nmissing_denominator = "group_average"',
+        'missing_denominator = "group_average"\ncap = 3.0',
+    )
+    assert reordered != text and parse_methodology(reordered, "x").digest() == PRESET.digest()
+    changed = text.replace("cap = 3.0", "cap = 2.5")
+    assert parse_methodology(changed, "x").digest() != PRESET.digest()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            ("weight = 30", "weight = 0"),
+            "groups.above.indicators.0.weight: Input should be greater than 0",
+        ),
+        (
+            ('id = "tax_per_mu", weight = 30', 'id = "tax_per_acre", weight = 30'),
+            "unknown indicator 'tax_per_acre'",
+        ),
+        (("A = 0.25, B = 0.45", "A = 0.30, B = 0.45"), "shares must be ≥ 0 and add up to 1"),
+        (('tenant_policy = "separate"', 'tenant_policy = "shared"'), "land.tenant_policy"),
+        (("cap = 3.0", "cap = 3.0\ncapp = 2"), "scoring.capp: Extra inputs are not permitted"),
+        (
+            ('benchmark = "aggregate"', 'benchmark = "fixed"'),
+            "benchmark 'fixed' needs fixed values by year",
+        ),
+        (("[groups.below]", "[groups.below_scale]"), "groups.below_scale"),
+        (("min_own_land_mu = 3.0", "min_own_land_mu = -1"), "population.min_own_land_mu"),
+        (
+            ("tiers = [[1.0, 0.6], [2.0, 0.9]", "tiers = [[2.0, 0.6], [1.0, 0.9]"),
+            "tiers must ascend",
+        ),
+    ],
+)
+def test_an_invalid_preset_is_refused_with_key_and_reason(edit, message):
+    old, new = edit
+    text = zhenhai_text()
+    assert old in text
+    with pytest.raises(MethodologyError) as err:
+        parse_methodology(text.replace(old, new, 1), "county.toml")
+    assert "county.toml: invalid methodology" in str(err.value)
+    assert message in str(err.value)
+
+
+def test_not_toml_and_not_found():
+    with pytest.raises(MethodologyError, match="not valid TOML"):
+        parse_methodology("cap = = 3", "x.toml")
+    with pytest.raises(MethodologyError, match="not a preset"):
+        load_methodology("no-such-preset")
+
+
+def test_parcel_indicators_must_be_per_mu():
+    text = zhenhai_text().replace(
+        '{ id = "va_per_mu", weight = 40 }', '{ id = "va_per_energy", weight = 40 }'
+    )
+    with pytest.raises(MethodologyError, match="parcel indicators must be per mu of land"):
+        parse_methodology(text, "x")
