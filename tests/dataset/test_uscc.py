@@ -2,9 +2,6 @@
 
 import csv
 import pathlib
-import sys
-
-sys.path.insert(0, str(pathlib.Path(__file__).parents[1]))
 
 import pytest
 from factory import uscc
@@ -19,7 +16,8 @@ from mujun.dataset.uscc import (
     uscc_problem,
 )
 
-SHARED_DATA = pathlib.Path(__file__).parents[3] / "shared" / "data"
+# a copy of ../shared/data/uscc_samples.csv (12 real codes, each with its public source)
+SHARED_DATA = pathlib.Path(__file__).parent / "data"
 
 
 def _samples() -> list[dict[str, str]]:

@@ -9,9 +9,6 @@ import datetime as dt
 import json
 import pathlib
 import shutil
-import sys
-
-sys.path.insert(0, str(pathlib.Path(__file__).parents[1]))
 
 import polars as pl
 import pytest
