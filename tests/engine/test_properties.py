@@ -136,3 +136,27 @@ def test_row_order_does_not_change_results(ds, rnd):
     assert a.enterprises.equals(b.enterprises)
     assert a.parcels.equals(b.parcels)
     assert a.input_hash == b.input_hash
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(districts(), st.randoms(use_true_random=False))
+def test_the_same_input_gives_byte_identical_files(tmp_path_factory, ds, rnd):
+    from mujun.reports.output import write_enterprises, write_parcels
+
+    shuffled = Dataset.from_frames(
+        **{
+            name: frame.sample(fraction=1.0, shuffle=True, seed=rnd.randint(0, 2**31))
+            for name, frame in ds.tables().items()
+        }
+    )
+    folder = tmp_path_factory.mktemp("out")
+    for name, data in (("a", ds), ("b", shuffled)):
+        ev = evaluate(data, 2022, ZHENHAI)
+        for suffix in ("csv", "xlsx", "parquet"):
+            write_enterprises(ev, folder / f"{name}.{suffix}")
+            write_parcels(ev, folder / f"{name}-parcels.{suffix}")
+    for suffix in ("csv", "xlsx", "parquet"):
+        assert (folder / f"a.{suffix}").read_bytes() == (folder / f"b.{suffix}").read_bytes()
+        assert (folder / f"a-parcels.{suffix}").read_bytes() == (
+            folder / f"b-parcels.{suffix}"
+        ).read_bytes()
