@@ -201,6 +201,70 @@ def evaluate(
 
 
 @app.command()
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="The bureaus' files: .xlsx, .xls, .csv.")],
+    out: Annotated[
+        Path, typer.Option(help="Folder for the canonical dataset and ingest-report.xlsx.")
+    ],
+    profile: Annotated[
+        list[Path] | None, typer.Option(help="A county's own layout (TOML); may be repeated.")
+    ] = None,
+    keep_going: Annotated[
+        bool,
+        typer.Option("--keep-going", help="Write the valid data; rejected rows go to rejects/."),
+    ] = False,
+) -> None:
+    """Turn the bureaus' own files into the canonical dataset, showing every problem."""
+    from mujun.ingest import ProfileError
+    from mujun.ingest import ingest as run
+    from mujun.ingest.profile import load_profiles
+    from mujun.ingest.report import write_rejects, write_report
+
+    try:
+        profiles = load_profiles(profile or [])
+    except (ProfileError, OSError) as exc:
+        _fail(str(exc))
+    with _progress() as progress:
+        tasks: dict[str, int] = {}
+
+        def report(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = progress.add_task(f"reading {name}", total=total or None)
+            progress.update(tasks[name], completed=done, total=total or None)
+
+        result = run(files, profiles, keep_going=keep_going, progress=report)
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in ("rejects",):
+        if (out / stale).is_dir():
+            for f in (out / stale).glob("*.csv"):
+                f.unlink()
+    write_report(result, out / "ingest-report.xlsx")
+    for s in result.sheets:
+        where = s.file + (f" [{s.sheet}]" if s.sheet else "")
+        console.print(f"{where}: {s.profile}, header row {s.header_rows[-1]}, {s.data_rows} rows")
+    errors = result.errors
+    warnings = len(result.problems) - len(errors)
+    for p in errors[:100]:
+        err.print(str(p), markup=False, highlight=False, soft_wrap=True)
+    if len(errors) > 100:
+        err.print(f"… and {len(errors) - 100} more (see {out / 'ingest-report.xlsx'})")
+    if result.dataset is None:
+        _fail(
+            f"{len(errors)} problem{'s' if len(errors) != 1 else ''}, {warnings} warnings: nothing written "
+            f"but {out / 'ingest-report.xlsx'} (use --keep-going to write the valid rows)"
+        )
+    result.dataset.write(out)
+    rejects = write_rejects(result, out / "rejects") if keep_going else []
+    ds = result.dataset
+    console.print(
+        f"wrote {out}: {ds.enterprises.height} enterprises, {ds.annual.height} enterprise-years, "
+        f"{ds.parcels.height} parcels, {ds.occupancy.height} leases; {len(errors)} errors, {warnings} "
+        f"warnings in {out / 'ingest-report.xlsx'}"
+        + (f"; {len(result.rejected)} rejected rows in {out / 'rejects'}" if rejects else "")
+    )
+
+
+@app.command()
 def methodologies() -> None:
     """List the shipped methodology presets and their hashes."""
     from mujun.methodologies import available, load_methodology
