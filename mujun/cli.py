@@ -265,6 +265,102 @@ def ingest(
 
 
 @app.command()
+def explain(
+    path: Annotated[Path, typer.Argument(help="Dataset folder or .xlsx workbook.")],
+    year: Annotated[int, typer.Option(help="Evaluation year.")],
+    uscc: Annotated[str, typer.Option(help="The enterprise's 统一社会信用代码.")],
+    methodology: Annotated[str, typer.Option(help="Preset name or a TOML file.")] = "zhenhai",
+) -> None:
+    """Why this grade, and what it takes to reach the next one (benchmarks held)."""
+    from mujun.dataset import load
+    from mujun.engine import evaluate_years
+    from mujun.engine.explain import (
+        ExplainError,
+        contributions,
+        decompose,
+        describe_input,
+        what_it_takes,
+    )
+    from mujun.methodologies import load_methodology
+
+    with _bad_input():
+        m = load_methodology(methodology)
+        ds = load(path)
+        years = [y for y in (year - 1, year) if y in ds.years()] or [year]
+        results = evaluate_years(ds, years, m)
+        ev = results[year]
+        try:
+            plan = what_it_takes(ev, uscc)
+            table = contributions(ev, uscc)
+        except ExplainError as exc:
+            raise BadInput(str(exc)) from None
+    row = ev.detail.filter(ev.detail["uscc"] == uscc).row(0, named=True)
+    console.print(
+        f"[bold]{row['name']}[/bold] {uscc} · {year} · {row['list']} · grade {row['grade'] or '—'} "
+        f"(own {row['own_grade'] or '—'}) · score {row['total_score'] or 0:.2f} · rank {row['rank'] or '—'}"
+    )
+    if row["reason"]:
+        console.print(f"[dim]{row['reason']}[/dim]")
+    contrib = Table(title="各项指标得分 how the score is made")
+    for col in (
+        "指标 indicator",
+        "value",
+        "benchmark",
+        "weight",
+        "score",
+        "industry median",
+        "division median",
+    ):
+        contrib.add_column(col, justify="left" if col.startswith("指标") else "right")
+
+    def fmt(v):
+        return "—" if v is None else f"{v:,.4g}" if abs(v) < 1 else f"{v:,.2f}"
+
+    for r in table.iter_rows(named=True):
+        contrib.add_row(
+            f"{r['name_zh']} ({r['unit']})",
+            fmt(r["value"]),
+            fmt(r["benchmark"]),
+            f"{r['weight']:g}",
+            fmt(r["score"]),
+            fmt(r["industry_median"]),
+            fmt(r["division_median"]),
+        )
+    console.print(contrib)
+    if plan["target_grade"] is None:
+        console.print("已是最高等级或未参评：no higher grade to reach.")
+    elif plan["target_score"] is None:
+        console.print(f"no firm in this list holds grade {plan['target_grade']} this year.")
+    else:
+        console.print(
+            f"[bold]升至 {plan['target_grade']} 级 to reach {plan['target_grade']}[/bold]: "
+            f"{plan['target_score']:.2f} points, {plan['gap']:.2f} more. Any one of these would do "
+            "(this year's benchmarks held):"
+        )
+        for change in plan["inputs"]:
+            console.print(f"  • {describe_input(change)}", highlight=False)
+    if year - 1 in results:
+        try:
+            parts = decompose(results[year - 1], ev, uscc)
+        except ExplainError as exc:
+            console.print(f"[dim]{exc}[/dim]")
+        else:
+            moved = Table(title=f"{year - 1} → {year}: what moved the score")
+            for col in ("component", "before", "after", "change", "own value", "benchmark"):
+                moved.add_column(col, justify="left" if col == "component" else "right")
+            for r in parts.iter_rows(named=True):
+                moved.add_row(
+                    r["component"],
+                    fmt(r["before"]),
+                    fmt(r["after"]),
+                    fmt(r["change"]),
+                    fmt(r["own_value"]),
+                    fmt(r["benchmark"]),
+                )
+            console.print(moved)
+
+
+@app.command()
 def methodologies() -> None:
     """List the shipped methodology presets and their hashes."""
     from mujun.methodologies import available, load_methodology
