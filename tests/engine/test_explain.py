@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 from factory import M2_PER_MU
-from hand_district import F, L, M, YEAR, Z, district
+from hand_district import YEAR, F, L, M, Z, district
 
 from mujun.dataset import Dataset
 from mujun.engine import evaluate
