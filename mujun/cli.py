@@ -361,6 +361,108 @@ def explain(
 
 
 @app.command()
+def compare(
+    path: Annotated[Path, typer.Argument(help="Dataset folder or .xlsx workbook.")],
+    year: Annotated[int, typer.Option(help="Evaluation year.")],
+    a: Annotated[str, typer.Option("--a", help="First methodology (preset or TOML).")],
+    b: Annotated[str, typer.Option("--b", help="Second methodology (preset or TOML).")],
+    out: Annotated[
+        Path | None, typer.Option(help="Write the changed firms (.csv, .parquet).")
+    ] = None,
+) -> None:
+    """Two methodologies on the same data: grade transitions, who changes, what it costs."""
+    from mujun.dataset import load
+    from mujun.engine import evaluate as run
+    from mujun.engine.compare import compare as run_compare
+    from mujun.methodologies import load_methodology
+
+    with _bad_input():
+        ma, mb = load_methodology(a), load_methodology(b)
+        ds = load(path)
+        result = run_compare(run(ds, year, ma), run(ds, year, mb))
+        if out is not None:
+            if out.suffix not in (".csv", ".parquet"):
+                raise BadInput(f"{out}: --out must end in .csv or .parquet")
+            (result.changed.write_csv if out.suffix == ".csv" else result.changed.write_parquet)(
+                out
+            )
+    matrix = Table(title=f"{year}: grade under {ma.name} (rows) → under {mb.name} (columns)")
+    for col in result.transitions.columns:
+        matrix.add_column(col if col != "grade_a" else "", justify="right")
+    for row in result.transitions.iter_rows():
+        matrix.add_row(*map(str, row))
+    console.print(matrix)
+    totals = Table(title="totals")
+    for col in result.totals.columns:
+        totals.add_column(col, justify="left" if col == "measure" else "right")
+    for row in result.totals.iter_rows():
+        totals.add_row(
+            row[0], *(f"{v:,.0f}" if row[0].startswith("grade") else f"{v:,.2f}" for v in row[1:])
+        )
+    console.print(totals)
+    console.print(
+        f"{result.changed.height} firms change grade" + (f"; listed in {out}" if out else "")
+    )
+
+
+@app.command()
+def sensitivity(
+    path: Annotated[Path, typer.Argument(help="Dataset folder or .xlsx workbook.")],
+    year: Annotated[int, typer.Option(help="Evaluation year.")],
+    methodology: Annotated[str, typer.Option(help="Preset name or a TOML file.")] = "zhenhai",
+    draws: Annotated[int, typer.Option(min=1)] = 1000,
+    concentration: Annotated[
+        float, typer.Option(help="Dirichlet concentration; 0 = no spread.")
+    ] = 200.0,
+    methods: Annotated[str, typer.Option(help="Benchmark methods to draw from.")] = "preset",
+    seed: Annotated[int, typer.Option()] = 0,
+    out: Annotated[
+        Path | None, typer.Option(help="Grade probabilities per firm (.csv, .parquet).")
+    ] = None,
+) -> None:
+    """Monte Carlo over weights and benchmark methods: grade probabilities and fragile grades."""
+    from mujun.dataset import load
+    from mujun.engine import evaluate as run
+    from mujun.engine.sensitivity import METHODS, monte_carlo
+    from mujun.methodologies import load_methodology
+
+    chosen = tuple(m.strip() for m in methods.split(","))
+    if not set(chosen) <= set(METHODS):
+        raise typer.BadParameter(f"--methods: choose from {', '.join(METHODS)}")
+    with _bad_input():
+        m = load_methodology(methodology)
+        ev = run(load(path), year, m)
+        result = monte_carlo(ev, draws, concentration or None, chosen, seed)
+        if out is not None:
+            if out.suffix not in (".csv", ".parquet"):
+                raise BadInput(f"{out}: --out must end in .csv or .parquet")
+            frame = result.probabilities
+            (frame.write_csv if out.suffix == ".csv" else frame.write_parquet)(out)
+    table = Table(title=f"{year} · {m.name} · {draws} draws · rank stability per list")
+    for col in ("list", "firms", "median |rank shift|", "fragile (< 80 % stable)"):
+        table.add_column(col, justify="left" if col == "list" else "right")
+    for r in result.stability.iter_rows(named=True):
+        table.add_row(
+            r["list"],
+            str(r["firms"]),
+            f"{r['median_abs_rank_shift']:g}",
+            f"{r['fragile_share']:.1%}",
+        )
+    console.print(table)
+    influence = Table(title="influence: median |rank shift| when the indicator is removed")
+    for col in ("group", "indicator", "median", "mean"):
+        influence.add_column(col, justify="left" if col in ("group", "indicator") else "right")
+    for r in result.influence.iter_rows(named=True):
+        influence.add_row(
+            r["group"],
+            r["indicator"],
+            f"{r['median_abs_rank_shift']:g}",
+            f"{r['mean_abs_rank_shift']:.1f}",
+        )
+    console.print(influence)
+
+
+@app.command()
 def methodologies() -> None:
     """List the shipped methodology presets and their hashes."""
     from mujun.methodologies import available, load_methodology
