@@ -249,6 +249,12 @@ def ingest(
     if len(errors) > 100:
         err.print(f"… and {len(errors) - 100} more (see {out / 'ingest-report.xlsx'})")
     if result.dataset is None:
+        # a dataset left by an earlier run must not be taken for this one's
+        from mujun.dataset.schema import TABLES
+
+        for table in TABLES:
+            for suffix in (".csv", ".parquet"):
+                (out / f"{table.name}{suffix}").unlink(missing_ok=True)
         _fail(
             f"{len(errors)} problem{'s' if len(errors) != 1 else ''}, {warnings} warnings: nothing written "
             f"but {out / 'ingest-report.xlsx'} (use --keep-going to write the valid rows)"

@@ -68,7 +68,7 @@ def ingest(
                 path, limits, (lambda d, t, n=path.name: progress(n, d, t)) if progress else None
             )
         except ReadError as exc:
-            problems.append(IngestProblem(path.name, exc.sheet, None, "", "unreadable", exc.reason))
+            problems.append(IngestProblem(str(path), exc.sheet, None, "", "unreadable", exc.reason))
             continue
         found = []
         for sheet in sheets:

@@ -20,6 +20,7 @@ from mujun.dataset import Dataset, DatasetError
 from mujun.dataset.schema import TABLE
 from mujun.ingest.headers import normalize
 from mujun.ingest.problems import ERROR, WARNING, IngestProblem
+from mujun.ingest.profile import Profile, shipped
 from mujun.ingest.table import Located
 
 Source = tuple[str, str, int]
@@ -49,6 +50,21 @@ class Assembly:
     problems: list[IngestProblem] = field(default_factory=list)
 
 
+def source_of(profile: Profile) -> str:
+    """The agency a layout's data belongs to: a shipped layout's name or, for a county's own layout
+    (--profile), the shipped layout whose fields it shares most (a county's tax layout is tax)."""
+    layouts = shipped()
+    if any(p.name == profile.name for p in layouts):
+        return profile.name
+    fields = set(profile.fields)
+    return max(layouts, key=lambda p: (len(fields & set(p.fields)), -len(p.fields))).name
+
+
+def _where(src: Source) -> str:
+    file, sheet, row = src
+    return f"{file}{' sheet ' + sheet if sheet else ''} row {row}"
+
+
 def _same(a: object, b: object) -> bool:
     if isinstance(a, float) and isinstance(b, float):
         return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
@@ -75,7 +91,7 @@ class _Builder:
         self.problems.append(IngestProblem(file, sheet, row, column, kind, reason, severity))
 
     def add(self, loc: Located, recs: list[dict]) -> None:
-        profile = loc.profile.name
+        profile = source_of(loc.profile)
         self.profiles_present.add(profile)
         for rec in recs:
             src = (loc.sheet.file, loc.sheet.name, rec["_row"])
@@ -132,8 +148,7 @@ class _Builder:
                         fact.column,
                         "conflict",
                         f"{what}: {fact.value!r} here but {against.value!r} in "
-                        f"{against.source[0]}{' sheet ' + against.source[1] if against.source[1] else ''} "
-                        f"row {against.source[2]}",
+                        f"{_where(against.source)}",
                     )
                 return None
         return first
@@ -149,9 +164,7 @@ class _Builder:
             for fact in names:
                 distinct.setdefault(normalize(fact.value), fact)
             if len(distinct) > 1:
-                listed = "; ".join(
-                    f"'{f.value}' ({f.source[0]} row {f.source[2]})" for f in distinct.values()
-                )
+                listed = "; ".join(f"'{f.value}' ({_where(f.source)})" for f in distinct.values())
                 first = next(iter(distinct.values()))
                 self.problem(
                     first.source,
@@ -175,6 +188,15 @@ class _Builder:
                     if fact is not None:
                         row[f] = fact.value
                         sources.append(fact.source)
+            if "industry_code" not in row and "statistics" in self.profiles_present:
+                first = next(f for fs in facts.values() for f in fs)
+                self.problem(
+                    first.source,
+                    first.column,
+                    "missing_in_source",
+                    f"{uscc} is in no statistics file: its industry, subdistrict and founding "
+                    "date are unknown",
+                )
             rows.append(row)
             prov.append(sources)
         return rows, prov
@@ -267,7 +289,7 @@ class _Builder:
                     osrc,
                     rec["_cols"].get("parcel_id", "宗地编号"),
                     "duplicate_row",
-                    f"parcel {pid} is listed again (first at {src[0]} row {src[2]})",
+                    f"parcel {pid} is listed again (first at {_where(src)})",
                 )
             owner = self._who(rec, "owner_uscc", "owner_name", src, rec["_cols"])
             if owner is None:

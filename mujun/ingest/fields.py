@@ -18,7 +18,7 @@ class Field:
     kind: str
     """'money', 'area', 'energy', 'electricity', 'emissions', 'persons', 'fraction' (quantities with
     units), or 'uscc', 'text', 'code', 'industry', 'division', 'date', 'year', 'scale', 'event',
-    'qualification', 'level'."""
+    'qualification', 'level', 'parcel_status'."""
     headers: tuple[str, ...]
 
 
@@ -268,7 +268,7 @@ _FIELDS = (
     ),
     Field("land_use", "parcels", "land_use", "text", ("土地用途", "用途", "地类", "规划用途")),
     Field("geometry", "parcels", "geometry", "text", ("geometry", "几何", "宗地范围", "坐标")),
-    Field("status", "parcels", "status", "text", ("土地状态", "开发状态", "状态")),
+    Field("status", "parcels", "status", "parcel_status", ("土地状态", "开发状态", "状态")),
     Field(
         "approved_on", "parcels", "approved_on", "date", ("批准日期", "批准时间", "农转用批准日期")
     ),
@@ -422,6 +422,13 @@ QUALIFICATION_KINDS = {
     "digital_workshop": ("数字化车间", "digital_workshop"),
     "smart_factory": ("智能工厂", "未来工厂", "smart_factory"),
     "green_factory": ("绿色工厂", "green_factory"),
+}
+PARCEL_STATUSES = {
+    "approved": ("批而未供", "已批未供", "已批准", "approved"),
+    "granted": ("已供未建", "已供地", "已出让", "供而未建", "granted"),
+    "under_construction": ("在建", "建设中", "开工建设", "under_construction"),
+    "producing": ("已投产", "投产", "生产中", "已竣工投产", "producing"),
+    "idle": ("闲置", "闲置土地", "停产闲置", "idle"),
 }
 SCALES = {
     "above": ("规上", "规模以上", "是", "规上企业", "above", "y", "yes", "1"),

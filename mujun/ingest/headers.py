@@ -17,6 +17,9 @@ from mujun.ingest.units import UNITS, normalize_unit
 _BRACKETED = re.compile(r"^(?P<name>.*?)[(\[【<](?P<unit>[^()\[\]【】<>]*)[)\]】>]$")
 _SLASH = re.compile(r"^(?P<name>.+?)[/／](?P<unit>[^/]+)$")
 _YEAR = re.compile(r"^(?P<year>(19|20)\d{2})年(度)?(?P<rest>.+)$")
+_UNITISH = re.compile(r"(元|币|米|m2|亩|顷|吨|煤|瓦时|度|克|斤|wh|tce)$")
+"""A bracket that reads as a unit even if mujun does not know it ('万美元', '英亩'), so that it is
+refused as an unknown unit, not taken for a qualifier such as '当年价'."""
 _UNIT_NOTE = re.compile(r"(?:金额)?单位[:：]\s*(?P<unit>[^\s,，;；)）]+)")
 
 
@@ -44,16 +47,20 @@ def is_unit(text: str) -> bool:
     return any(u in {normalize_unit(k) for k in table} for table in UNITS.values())
 
 
+def looks_like_unit(text: str) -> bool:
+    return is_unit(text) or bool(_UNITISH.search(normalize(text)))
+
+
 def parse_header(text: object) -> Header:
     raw = "" if text is None else str(text)
     name = normalize(raw)
     unit = year = None
     m = _BRACKETED.match(name)
-    if m and m.group("name") and is_unit(m.group("unit")):
+    if m and m.group("name") and looks_like_unit(m.group("unit")):
         name, unit = m.group("name"), m.group("unit")
     elif not m:
         m = _SLASH.match(name)
-        if m and is_unit(m.group("unit")):
+        if m and looks_like_unit(m.group("unit")):
             name, unit = m.group("name"), m.group("unit")
     m = _YEAR.match(name)
     if m:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 from mujun.ingest.fields import FIELDS, QUANTITIES
 from mujun.ingest.headers import normalize
 from mujun.ingest.units import factor, known_units
+from mujun.ingest.values import PARSERS
 
 
 class ProfileError(ValueError):
@@ -58,7 +59,20 @@ class Profile(BaseModel):
                 raise ValueError(
                     f"units.{field}: unknown unit {unit!r}; use one of {known_units(kind)}"
                 )
+        for field, value in self.constants.items():
+            kind = FIELDS[field].kind if field in self.fields else None
+            if kind is None or kind in QUANTITIES:
+                raise ValueError(
+                    f"constants.{field}: not one of this profile's fields without a unit"
+                )
+            parsed, reason = PARSERS[kind](value)
+            if parsed is None:
+                raise ValueError(f"constants.{field}: {reason or 'empty'}")
         return self
+
+    def constant_values(self) -> dict[str, object]:
+        """The constants read as their fields' cells are ('规下' → 'below', '2022' → 2022)."""
+        return {f: PARSERS[FIELDS[f].kind](v)[0] for f, v in self.constants.items()}
 
     def header_index(self) -> dict[str, str]:
         """Normalized header name → field, for this profile's fields."""

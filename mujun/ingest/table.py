@@ -214,7 +214,7 @@ def records(loc: Located) -> tuple[list[dict], list[IngestProblem]]:
     problems: list[IngestProblem] = []
     out: list[dict] = []
     years = sorted({c.year for c in loc.columns if c.year is not None})
-    constants = dict(loc.profile.constants)
+    constants = loc.profile.constant_values()
     for row_number, row in loc.data:
         base: dict = {"_row": row_number, "_cols": {}, "_bad": False}
         per_year: dict[int, dict] = {y: {} for y in years}
@@ -223,8 +223,9 @@ def records(loc: Located) -> tuple[list[dict], list[IngestProblem]]:
             kind = FIELDS[col.field].kind
             if kind in QUANTITIES:
                 value, reason = parse_number(cell, percent_ok=kind == "fraction")
-                if value is not None:
-                    value *= col.factor
+                if value is not None and col.factor != 1:
+                    # 15 significant digits: 42200 元 is 4.22 万元, not 4.220000000000001
+                    value = float(f"{value * col.factor:.15g}")
             else:
                 value, reason = PARSERS[kind](cell)
             if reason:

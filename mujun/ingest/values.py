@@ -12,7 +12,7 @@ import unicodedata
 
 from mujun.dataset.reference import divisions, industries, industry_classes
 from mujun.dataset.uscc import uscc_problem
-from mujun.ingest.fields import EVENT_KINDS, QUALIFICATION_KINDS, SCALES
+from mujun.ingest.fields import EVENT_KINDS, PARCEL_STATUSES, QUALIFICATION_KINDS, SCALES
 from mujun.ingest.headers import normalize
 
 EMPTY = {"", "-", "--", "---", "—", "——", "–", "/", "无", "空", "n/a", "na", "null", "none", "#n/a"}
@@ -194,6 +194,10 @@ def parse_scale(cell: object):
     return _lookup(SCALES, "scale", cell)
 
 
+def parse_parcel_status(cell: object):
+    return _lookup(PARCEL_STATUSES, "land status", cell)
+
+
 _LEVELS = {
     "national": ("国家级", "国家", "national"),
     "provincial": ("省级", "省", "provincial"),
@@ -221,4 +225,5 @@ PARSERS = {
     "event": parse_event,
     "qualification": parse_qualification,
     "level": parse_level,
+    "parcel_status": parse_parcel_status,
 }

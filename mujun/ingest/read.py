@@ -1,0 +1,969 @@
+"""Read the bureaus' files, as they come, into rows of raw cells — safely.
+
+`read_file(path)` returns every sheet of an .xlsx/.xlsm/.xls workbook, or the one table of a
+.csv/.txt file, as `Sheet`s whose `rows[i]` is the file's row i+1. Nothing is interpreted here:
+title and note rows, one- or two-row headers, merged cells and totals rows all come back as they
+are (finding the table is mujun.ingest.table's job).
+
+Every way a file can be wrong ends in a `ReadError` whose message names the file (and sheet) and
+says what is wrong — never in another exception, and within bounded memory and time:
+
+- The file's extension and its content (magic bytes) must agree. A ".xls" that is really an HTML
+  page or a text file (as many government systems export) is named for what it is.
+- Before an .xlsx is opened, its zip central directory is inspected without decompressing anything:
+  not a zip, too many parts, parts that unpack to more than `Limits.max_uncompressed` or any part
+  that unpacks more than `Limits.max_ratio` times its packed size ("looks like a zip bomb").
+- Workbooks are parsed by calamine (Rust) in a forked child process with a memory limit
+  (RLIMIT_AS), a CPU limit and a wall-clock deadline, and the rows are streamed back. calamine
+  builds each sheet as a dense rectangle, so a tiny file with one cell in A1 and one in XFD1048576
+  asks for 500 GB and would abort the whole process; in the child that, a Rust panic, a crash or a
+  hang only ends the child, and the parent raises a ReadError. Where fork() is not available
+  (Windows) the workbook is parsed in-process without that protection.
+- While the child parses, the parent scans the sheets' XML (streamed, in chunks) for a cell longer
+  than `Limits.max_cell_chars`.
+- A CSV is never read at all when it is larger than `Limits.max_bytes`; otherwise it is decoded and
+  parsed as a stream (csv module, bounded line length, csv.field_size_limit for cells).
+
+Cells are None, str, int, float, bool, datetime.date or datetime.datetime:
+- workbooks: numbers come back as calamine gives them (an .xlsx integer is a float, 3.0); dates as
+  date/datetime; a time-only cell as its text "08:30:00" and a duration as "36:30:00"; a formula
+  cell as its cached value — a formula saved without one (files written by some libraries, never by
+  Excel/WPS) and error cells (#DIV/0!, #N/A) come back as None, as calamine gives them. A merged
+  range has its value in its top-left cell and None in the others.
+- CSV: every cell is a str, or None when empty.
+- Empty cells are None, trailing empty cells are trimmed, and a fully empty row is [] and kept so
+  that row numbers stay true. Control characters inside cells are kept as they are.
+
+CSV row numbers: rows[i] is the file's (i+1)-th record — the row number Excel or WPS shows when it
+opens the file. It is also the line number unless an earlier record has a quoted field with a line
+break in it (such a record is one row, numbered by where it starts).
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import datetime
+import faulthandler
+import html
+import io
+import itertools
+import os
+import pickle
+import re
+import select
+import signal
+import stat
+import struct
+import sys
+import time
+import warnings
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum
+
+__all__ = ["Limits", "ReadError", "Sheet", "read_file"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 512 * 2**20  # file size on disk
+    max_uncompressed: int = 1 * 2**30  # xlsx: total uncompressed size of the zip members
+    max_ratio: float = 200.0  # xlsx: any member's uncompressed/compressed ratio (zip bomb)
+    max_columns: int = 1000
+    max_rows: int = 2_000_000
+    max_cell_chars: int = 32_767  # Excel's own cell limit
+
+
+@dataclass(frozen=True)
+class Sheet:
+    file: str
+    """The file's name as the user gave it (for messages)."""
+    name: str
+    """Sheet name; "" for a CSV."""
+    rows: list[list[object]]
+    """rows[i] is the file's row i+1; see the module docstring for the cells."""
+    encoding: str = ""
+    """For a CSV: the encoding detected (utf-8, utf-8-sig, gb18030, utf-16, utf-32)."""
+
+
+class ReadError(Exception):
+    """A file that cannot be read; str() is a clear one-line message naming the file (and sheet)
+    and what is wrong."""
+
+    def __init__(self, file: str, reason: str, sheet: str = ""):
+        reason = " ".join(str(reason).split())
+        if len(reason) > 500:
+            reason = reason[:497] + "..."
+        super().__init__(file, reason, sheet)
+        self.file = file
+        self.reason = reason
+        self.sheet = sheet
+
+    def __str__(self) -> str:
+        where = f"{self.file}, sheet '{self.sheet}'" if self.sheet else self.file
+        return f"{where}: {self.reason}"
+
+
+Progress = Callable[[int, int], None]
+
+WORKBOOK_EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls"}
+TEXT_EXTENSIONS = {".csv", ".txt", ".tsv"}
+CHUNK_ROWS = 10_000
+"""Rows per chunk streamed from the child, and between two progress calls."""
+HEAD_BYTES = 64 * 1024
+"""How much of a file is looked at to tell what it is and how its text is encoded."""
+MAX_ZIP_MEMBERS = 10_000
+MIN_RATIO_BYTES = 1 * 2**20
+"""A zip member smaller than this unpacks to too little to matter, whatever its ratio (tiny
+all-zero parts such as printer settings compress several hundred times)."""
+CHILD_MEMORY_MIN = 4 * 2**30
+"""The child's address-space allowance over what it inherits: at least this, or 4× the largest
+uncompressed workbook allowed."""
+SANDBOX = hasattr(os, "fork") and sys.platform != "win32"
+"""Parse workbooks in a forked child (see the module docstring); tests switch it off."""
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+OTHER_MAGICS = (
+    (b"%PDF", "a PDF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"{\\rtf", "an RTF document"),
+)
+BOMS = (  # UTF-32 first: its little-endian BOM starts with UTF-16's
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+SAVE_AS = "open it in Excel or WPS and save it as .xlsx (or as .csv)"
+
+
+def read_file(
+    path: str | Path, limits: Limits = Limits(), progress: Progress | None = None
+) -> list[Sheet]:
+    """Every sheet of an .xlsx/.xlsm/.xls workbook (hidden sheets included, in workbook order,
+    empty sheets skipped), or the one table of a .csv/.txt file."""
+    name = str(path)
+    size = _check_file(path, name, limits)
+    ext = Path(path).suffix.lower()
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEAD_BYTES)
+    except OSError as exc:
+        raise ReadError(name, f"cannot open the file: {exc.strerror or exc}") from None
+    what = _identify(head)
+    if ext in WORKBOOK_EXTENSIONS:
+        kind = WORKBOOK_EXTENSIONS[ext]
+        _check_workbook_kind(name, ext, kind, what, path, size)
+        total = _inspect_zip(path, name, limits, size) if kind == "xlsx" else size
+        return _read_workbook(path, name, kind, limits, progress, total)
+    if ext in TEXT_EXTENSIONS:
+        _check_text_kind(name, ext, what)
+        return _read_csv(path, name, limits, progress, head, size)
+    raise ReadError(
+        name,
+        f"unsupported file type '{ext or '(no extension)'}': expected .xlsx, .xlsm, .xls, .csv "
+        f"or .txt ({_describe(what)})",
+    )
+
+
+# --- what a file is -------------------------------------------------------------------------------
+
+
+def _check_file(path: str | Path, name: str, limits: Limits) -> int:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ReadError(name, "no such file") from None
+    except OSError as exc:
+        raise ReadError(name, f"cannot open the file: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ReadError(name, "is a folder, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise ReadError(name, "is not a regular file")
+    if st.st_size > limits.max_bytes:
+        raise ReadError(
+            name,
+            f"the file is {_size(st.st_size)}, over the limit of {_size(limits.max_bytes)}",
+        )
+    if st.st_size == 0:
+        raise ReadError(name, "the file is empty (0 bytes)")
+    return st.st_size
+
+
+def _identify(head: bytes) -> str:
+    """zip, ole2, html, xml2003, xml, mht, text, binary, or 'other:<description>'."""
+    if head.startswith(ZIP_MAGICS):
+        return "zip"
+    if head.startswith(OLE2_MAGIC):
+        return "ole2"
+    for magic, description in OTHER_MAGICS:
+        if head.startswith(magic):
+            return "other:" + description
+    text = _decode_head(head)
+    if text is None:
+        return "binary"
+    start = text.lstrip("\ufeff \t\r\n").lower()
+    if start.startswith("mime-version:"):
+        return "mht"
+    if start.startswith("<?xml"):
+        if "urn:schemas-microsoft-com:office:spreadsheet" in start:
+            return "xml2003"
+        return "html" if "<html" in start else "xml"
+    if start.startswith(("<!doctype html", "<html", "<table", "<head", "<meta", "<body", "<!--")):
+        return "html"
+    if len(CONTROL.findall(text)) > max(8, len(text) // 10):
+        return "binary"
+    return "text"
+
+
+def _decode_head(head: bytes) -> str | None:
+    for bom, encoding in BOMS:
+        if head.startswith(bom):
+            return head.decode(encoding, errors="replace")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return codecs.getincrementaldecoder(encoding)("strict").decode(head, final=False)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _describe(what: str) -> str:
+    if what.startswith("other:"):
+        return "it is " + what[6:]
+    return {
+        "zip": "it is a zip archive, such as an .xlsx workbook",
+        "ole2": "it is an OLE2 file, such as an old .xls workbook",
+        "html": "it is an HTML page",
+        "xml2003": "it is an Excel 2003 XML spreadsheet",
+        "xml": "it is an XML file",
+        "mht": "it is a saved web page (.mht)",
+        "text": "it is a text file",
+        "binary": "it is binary data",
+    }[what]
+
+
+def _check_workbook_kind(
+    name: str, ext: str, kind: str, what: str, path: str | Path, size: int
+) -> None:
+    if (kind, what) in (("xlsx", "zip"), ("xls", "ole2")):
+        return
+    if what == "ole2":  # named .xlsx
+        if _is_encrypted_ole2(path, size):
+            raise ReadError(
+                name,
+                "the workbook is password-protected (encrypted): remove the password in Excel "
+                "or WPS and save it again",
+            )
+        raise ReadError(
+            name,
+            f"not an {ext} workbook: it is an old-format .xls workbook (OLE2) with an {ext} "
+            "name; rename it to .xls, or save it as .xlsx",
+        )
+    if what == "zip":  # named .xls
+        raise ReadError(
+            name,
+            f"not an {ext} workbook: it is an .xlsx workbook (a zip) with an {ext} name; "
+            "rename it to .xlsx",
+        )
+    if what == "text":
+        raise ReadError(
+            name,
+            f"not an {ext} workbook: it is a text file (probably tab- or comma-separated) with an "
+            f"{ext} name; rename it to .csv, or {SAVE_AS}",
+        )
+    if what in ("html", "mht", "xml2003"):
+        raise ReadError(
+            name,
+            f"not an {ext} workbook: {_describe(what)} with an {ext} name (a web export); "
+            f"{SAVE_AS}",
+        )
+    if kind == "xlsx":
+        raise ReadError(
+            name,
+            f"not an {ext} workbook: the content is not a zip archive "
+            f"({_describe(what)}; damaged, or another kind of file)",
+        )
+    raise ReadError(
+        name,
+        f"not an {ext} workbook: the content is not an Excel 97-2003 (OLE2) "
+        f"file ({_describe(what)}; damaged, or another kind of file)",
+    )
+
+
+def _is_encrypted_ole2(path: str | Path, size: int) -> bool:
+    """An encrypted .xlsx is an OLE2 file with an 'EncryptedPackage' stream; its directory entry
+    is usually near the start or the end of the file."""
+    marker = "EncryptedPackage".encode("utf-16-le")
+    try:
+        with open(path, "rb") as f:
+            start = f.read(1 << 20)
+            f.seek(max(0, size - (1 << 20)))
+            end = f.read(1 << 20)
+    except OSError:
+        return False
+    return marker in start or marker in end
+
+
+def _check_text_kind(name: str, ext: str, what: str) -> None:
+    if what == "zip":
+        raise ReadError(
+            name,
+            f"not a text {ext} file: it is a zip archive, probably an .xlsx workbook with a "
+            f"{ext} name; rename it to .xlsx",
+        )
+    if what == "ole2":
+        raise ReadError(
+            name,
+            f"not a text {ext} file: it is an OLE2 file, probably an .xls workbook with a "
+            f"{ext} name; rename it to .xls",
+        )
+    if what in ("html", "mht", "xml2003") or what.startswith("other:"):
+        raise ReadError(name, f"not a text {ext} table: {_describe(what)}; {SAVE_AS}")
+    # binary content is told apart by the encoding and control-character checks
+
+
+# --- xlsx: the zip, before anything is decompressed ------------------------------------------------
+
+
+def _inspect_zip(path: str | Path, name: str, limits: Limits, size: int) -> int:
+    """Checks the central directory; returns the total uncompressed size."""
+    prefix = "not an .xlsx workbook"
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, size - (65535 + 22)))
+            tail = f.read()
+    except OSError as exc:
+        raise ReadError(name, f"cannot read the file: {exc.strerror or exc}") from None
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        raise ReadError(
+            name,
+            f"{prefix}: the zip archive is truncated or damaged (no central directory at its end)",
+        )
+    entries, directory_size = struct.unpack_from("<HI", tail, at + 10)
+    if entries == 0xFFFF or directory_size == 0xFFFFFFFF or entries > MAX_ZIP_MEMBERS:
+        raise ReadError(name, f"{prefix}: the zip archive has too many parts for a workbook")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except Exception as exc:  # BadZipFile, OSError, ValueError, EOFError, UnicodeDecodeError...
+        raise ReadError(
+            name, f"{prefix}: the zip archive is truncated or damaged ({exc})"
+        ) from None
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise ReadError(name, f"{prefix}: the zip archive has too many parts for a workbook")
+    names = {info.filename.lower() for info in infos}
+    if "xl/workbook.xml" not in names:
+        if "xl/workbook.bin" in names:
+            what = "a binary .xlsb workbook; save it as .xlsx"
+        elif "word/document.xml" in names:
+            what = "a Word document"
+        elif any(n.startswith("ppt/") for n in names):
+            what = "a PowerPoint presentation"
+        elif "content.xml" in names and "mimetype" in names:
+            what = "an OpenDocument file (.ods); save it as .xlsx"
+        else:
+            what = "a zip archive without xl/workbook.xml"
+        raise ReadError(name, f"{prefix}: it is {what}")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size >= MIN_RATIO_BYTES and info.file_size > limits.max_ratio * max(
+            info.compress_size, 1
+        ):
+            ratio = info.file_size / max(info.compress_size, 1)
+            raise ReadError(
+                name,
+                f"looks like a zip bomb: its part {info.filename} unpacks {ratio:,.0f} times its "
+                f"packed size ({_size(info.compress_size)} to {_size(info.file_size)}; the limit "
+                f"is {limits.max_ratio:,.0f} times)",
+            )
+    if total > limits.max_uncompressed:
+        raise ReadError(
+            name,
+            f"looks like a zip bomb: its parts unpack to {_size(total)}, over the limit of "
+            f"{_size(limits.max_uncompressed)}",
+        )
+    return total
+
+
+def _scan_long_cells(path: str | Path, name: str, limits: Limits, deadline: float) -> None:
+    """Raises a ReadError when the text of a cell (shared string, inline string or value) in the
+    sheets' XML is longer than max_cell_chars. Streamed: memory stays within a few MB."""
+    threshold = limits.max_cell_chars + 1
+    pattern = re.compile(rb"<[^<]{%d}" % threshold)
+    cap = 12 * threshold + 4096  # &#x10FFFF; is 10 bytes for one character
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            lower = info.filename.lower()
+            if not (lower == "xl/sharedstrings.xml" or lower.startswith("xl/worksheets/")):
+                continue
+            with zf.open(info) as member:
+                carry = b""
+                while chunk := member.read(4 << 20):
+                    if time.monotonic() > deadline:
+                        return  # the child's deadline reports it
+                    buf = carry + chunk if carry else chunk
+                    pos = 0
+                    while (m := pattern.search(buf, pos)) is not None:
+                        end = buf.find(b"<", m.start() + 1)
+                        if end < 0:
+                            break  # the run goes on in the next chunk: carried
+                        if _text_length(buf[m.start() : end]) > limits.max_cell_chars:
+                            _long_cell(name, limits)
+                        pos = end
+                    last = buf.rfind(b"<")
+                    carry = buf[last:] if last >= 0 else buf
+                    if len(carry) > cap:
+                        _long_cell(name, limits)
+
+
+def _text_length(run: bytes) -> int:
+    """Characters of the text in '<t attr="…">text' (entities expanded)."""
+    gt = run.find(b">")
+    text = run[gt + 1 :] if gt >= 0 else run
+    return len(html.unescape(text.decode("utf-8", errors="replace")))
+
+
+def _long_cell(name: str, limits: Limits) -> None:
+    raise ReadError(
+        name,
+        f"a cell has more than {limits.max_cell_chars:,} characters (Excel's own limit is "
+        "32,767): the file is damaged or not a real export",
+    )
+
+
+# --- workbooks: calamine, in a child process -------------------------------------------------------
+
+
+def _read_workbook(
+    path: str | Path, name: str, kind: str, limits: Limits, progress: Progress | None, work: int
+) -> list[Sheet]:
+    if not SANDBOX:
+        return _in_process(path, name, kind, limits, progress)
+    timeout = 60.0 + work / (5 * 2**20)
+    deadline = time.monotonic() + timeout
+    read_fd, write_fd = os.pipe()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads, 3.12+
+            pid = os.fork()
+    except OSError:
+        os.close(read_fd)
+        os.close(write_fd)
+        return _in_process(path, name, kind, limits, progress)
+    if pid == 0:  # the child: never returns
+        _child(read_fd, write_fd, str(path), limits, timeout)
+    os.close(write_fd)
+    pipe = _Pipe(read_fd, deadline)
+    try:
+        if kind == "xlsx":
+            try:
+                _scan_long_cells(path, name, limits, deadline)
+            except ReadError:
+                raise
+            except Exception:
+                pass  # a damaged member: calamine's own message says it better
+        return _collect(pipe.frames(), name, kind, limits, progress)
+    except _ChildGone as gone:
+        status = _reap(pid, grace=5.0)
+        pid = 0
+        raise ReadError(name, _died(status), gone.sheet) from None
+    except _Timeout:
+        raise ReadError(
+            name,
+            f"reading the workbook took longer than {timeout:.0f} s: it is too large or damaged",
+        ) from None
+    finally:
+        os.close(read_fd)
+        if pid:
+            _reap(pid, grace=0.5)
+
+
+def _in_process(
+    path: str | Path, name: str, kind: str, limits: Limits, progress: Progress | None
+) -> list[Sheet]:
+    frames = ((frame, True) for frame in _workbook_frames(str(path), limits))
+    try:
+        return _collect(frames, name, kind, limits, progress)
+    except _ChildGone:
+        raise ReadError(name, "the workbook reader stopped unexpectedly") from None
+
+
+def _child(read_fd: int, write_fd: int, path: str, limits: Limits, timeout: float) -> None:
+    code = 0
+    try:
+        os.close(read_fd)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)  # Rust's "memory allocation of … failed" and backtraces
+        faulthandler.disable()  # its dump of an abort goes to a saved copy of stderr
+        _limit_child(limits, timeout)
+        for frame in _workbook_frames(path, limits):
+            _send(write_fd, frame)
+    except BaseException as exc:
+        code = 1
+        with contextlib.suppress(BaseException):
+            _send(write_fd, ("error", "", f"the reader failed: {type(exc).__name__}: {exc}"))
+    finally:
+        os._exit(code)
+
+
+def _limit_child(limits: Limits, timeout: float) -> None:
+    import resource
+
+    budget = max(CHILD_MEMORY_MIN, 4 * limits.max_uncompressed)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    with contextlib.suppress(ValueError, OSError):
+        seconds = int(timeout) + 10
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
+    inherited = _address_space()
+    if inherited:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_AS, (inherited + budget, inherited + budget))
+
+
+def _address_space() -> int:
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _send(fd: int, frame: tuple) -> None:
+    data = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)
+    _write_all(fd, struct.pack("<Q", len(data)))
+    _write_all(fd, data)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _reap(pid: int, grace: float) -> int:
+    """The child's wait status, after killing it if it has not exited within `grace` seconds."""
+    until = time.monotonic() + grace
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        if time.monotonic() >= until:
+            break
+        time.sleep(0.01)
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
+    return os.waitpid(pid, 0)[1]
+
+
+def _died(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig == signal.SIGABRT:
+            return (
+                "reading the workbook needs more memory than allowed: its cells span an enormous "
+                "area (cells far apart, e.g. one in A1 and one in XFD1048576), or it is damaged"
+            )
+        if sig in (signal.SIGXCPU, signal.SIGKILL):
+            return "reading the workbook took too long: it is too large or damaged"
+        return (
+            f"the workbook reader crashed on this file ({signal.Signals(sig).name}): it is damaged"
+        )
+    return "the workbook reader stopped unexpectedly: the file is probably damaged"
+
+
+class _ChildGone(Exception):
+    sheet = ""
+
+
+class _Timeout(Exception):
+    pass
+
+
+class _Unpickler(pickle.Unpickler):
+    """Only the datetime types may be named in the child's frames."""
+
+    odd = False  # a datetime.time or timedelta was seen
+
+    def find_class(self, module: str, name: str) -> object:
+        if module == "datetime" and name in ("date", "datetime", "time", "timedelta"):
+            if name in ("time", "timedelta"):
+                self.odd = True
+            return getattr(datetime, name)
+        raise pickle.UnpicklingError(f"unexpected {module}.{name}")
+
+
+class _Pipe:
+    def __init__(self, fd: int, deadline: float):
+        self.fd = fd
+        self.deadline = deadline
+        self.buf = bytearray()
+
+    def _fill(self, n: int) -> bool:
+        while len(self.buf) < n:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise _Timeout
+            ready, _, _ = select.select([self.fd], [], [], remaining)
+            if not ready:
+                raise _Timeout
+            data = os.read(self.fd, max(n - len(self.buf), 1 << 20))
+            if not data:
+                return False
+            self.buf += data
+        return True
+
+    def frames(self) -> Iterator[tuple[tuple, bool]]:
+        while True:
+            if not self._fill(8):
+                raise _ChildGone
+            (n,) = struct.unpack_from("<Q", self.buf)
+            if not self._fill(8 + n):
+                raise _ChildGone
+            unpickler = _Unpickler(io.BytesIO(self.buf[8 : 8 + n]))
+            try:
+                frame = unpickler.load()
+            finally:
+                del self.buf[: 8 + n]
+            yield frame, unpickler.odd
+
+
+def _workbook_frames(path: str, limits: Limits) -> Iterator[tuple]:
+    """('sheet', name, height), ('rows', [...]) ..., then ('done',) — or ('error', sheet, reason).
+    Run in the child (or in-process without fork); never raises (but for interruption)."""
+    sheet_name = ""
+    try:
+        try:
+            workbook = CalamineWorkbook.from_path(path)
+        except PasswordError:
+            yield (
+                "error",
+                "",
+                "the workbook is password-protected: remove the password in "
+                "Excel or WPS and save it again",
+            )
+            return
+        with workbook:
+            for index, meta in enumerate(workbook.sheets_metadata):
+                sheet_name = meta.name
+                if meta.typ != SheetTypeEnum.WorkSheet:
+                    continue  # chart and dialog sheets have no cells
+                yield ("open", sheet_name)
+                sheet = workbook.get_sheet_by_index(index)
+                start, end = sheet.start, sheet.end
+                if start is None or end is None:
+                    continue
+                height, width = end[0] + 1, end[1] + 1
+                if width > limits.max_columns:
+                    yield (
+                        "error",
+                        sheet_name,
+                        f"the sheet is {width:,} columns wide (to column "
+                        f"{_column(width - 1)}), over the limit of {limits.max_columns:,}",
+                    )
+                    return
+                if height > limits.max_rows:
+                    yield (
+                        "error",
+                        sheet_name,
+                        f"the sheet has {height:,} rows, over the limit of {limits.max_rows:,}",
+                    )
+                    return
+                yield ("sheet", sheet_name, height)
+                body = sheet.to_python(skip_empty_area=True)
+                del sheet
+                if start[0]:  # calamine starts at the first non-empty row: keep row numbers
+                    yield ("rows", [[] for _ in range(start[0])])
+                pad = [None] * start[1]
+                for at in range(0, len(body), CHUNK_ROWS):
+                    yield ("rows", _clean(body[at : at + CHUNK_ROWS], pad))
+                del body
+        yield ("done",)
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except MemoryError:
+        yield ("error", sheet_name, "reading the workbook needs more memory than allowed")
+    except BaseException as exc:  # CalamineError and pyo3's PanicException (a BaseException)
+        message = str(exc) or type(exc).__name__
+        yield (
+            "error",
+            sheet_name,
+            f"cannot read the {'sheet' if sheet_name else 'workbook'}: "
+            f"it is damaged or not a real workbook ({message})",
+        )
+
+
+def _clean(rows: list[list], pad: list) -> list[list]:
+    """'' → None, trailing empty cells trimmed, leading empty columns put back."""
+    out = []
+    for row in rows:
+        if "" in row:
+            row = [None if c == "" else c for c in row]
+            while row and row[-1] is None:
+                row.pop()
+        if pad and row:
+            row = pad + row
+        out.append(row)
+    return out
+
+
+def _collect(
+    frames: Iterator[tuple[tuple, bool]],
+    name: str,
+    kind: str,
+    limits: Limits,
+    progress: Progress | None,
+) -> list[Sheet]:
+    sheets: list[Sheet] = []
+    current: Sheet | None = None
+    opening = ""
+    done = total = 0
+    last_call = -1
+    try:
+        for frame, odd in frames:
+            tag = frame[0]
+            if tag == "open":
+                opening = frame[1]
+            elif tag == "sheet":
+                current = Sheet(name, frame[1], [])
+                sheets.append(current)
+                total += frame[2]
+            elif tag == "rows":
+                if current is None:
+                    raise _ChildGone
+                rows = frame[1]
+                if odd:
+                    rows = _fix_odd(rows)
+                if kind == "xls":
+                    _check_cells(rows, name, current.name, limits, len(current.rows))
+                current.rows.extend(rows)
+                done += len(rows)
+                if progress and done - last_call >= CHUNK_ROWS:
+                    progress(done, total)
+                    last_call = done
+            elif tag == "error":
+                raise ReadError(name, frame[2], frame[1])
+            elif tag == "done":
+                if progress and last_call != done:
+                    progress(done, total)
+                return [s for s in sheets if any(s.rows)]
+        raise _ChildGone
+    except _ChildGone as gone:
+        gone.sheet = opening
+        raise
+
+
+def _fix_odd(rows: list[list]) -> list[list]:
+    """datetime.time → '08:30:00'; timedelta → '36:30:00'."""
+    out = []
+    for row in rows:
+        if any(isinstance(c, datetime.time | datetime.timedelta) for c in row):
+            row = [_odd_text(c) for c in row]
+        out.append(row)
+    return out
+
+
+def _odd_text(cell: object) -> object:
+    if isinstance(cell, datetime.time):
+        return cell.isoformat()
+    if isinstance(cell, datetime.timedelta):
+        seconds = round(cell.total_seconds())
+        sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+        return f"{sign}{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    return cell
+
+
+def _check_cells(rows: list[list], name: str, sheet: str, limits: Limits, offset: int) -> None:
+    """An .xls cell is at most 65,535 characters by format; refuse one over max_cell_chars."""
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            if isinstance(cell, str) and len(cell) > limits.max_cell_chars:
+                raise ReadError(
+                    name,
+                    f"cell {_column(j)}{offset + i + 1} has {len(cell):,} characters, over the "
+                    f"limit of {limits.max_cell_chars:,}",
+                    sheet,
+                )
+
+
+# --- CSV -------------------------------------------------------------------------------------------
+
+
+class _Undecodable(Exception):
+    def __init__(self, line: int):
+        self.line = line
+
+
+def _read_csv(
+    path: str | Path, name: str, limits: Limits, progress: Progress | None, head: bytes, size: int
+) -> list[Sheet]:
+    encoding = _csv_encoding(name, head, whole=size <= len(head))
+    try:
+        rows = _parse_csv(path, name, encoding, limits, progress)
+    except _Undecodable as exc:
+        raise ReadError(
+            name,
+            f"line {exc.line} is not valid {_encoding_label(encoding)} while the lines before it "
+            "are: the file mixes encodings or is damaged",
+        ) from None
+    except OSError as exc:
+        raise ReadError(name, f"cannot read the file: {exc.strerror or exc}") from None
+    return [Sheet(name, "", rows, encoding)] if any(rows) else []
+
+
+def _csv_encoding(name: str, head: bytes, whole: bool) -> str:
+    """BOM → its encoding; else strict UTF-8; else GB18030 (a superset of GBK and GB2312)."""
+    for bom, encoding in BOMS:
+        if head.startswith(bom):
+            return encoding
+    try:
+        codecs.getincrementaldecoder("utf-8")("strict").decode(head, final=whole)
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if whole and exc.start >= len(head) - 3 and not head[: exc.start].isascii():
+            raise ReadError(
+                name, "the file is UTF-8 but ends in the middle of a character: it is truncated"
+            ) from None
+    try:
+        codecs.getincrementaldecoder("gb18030")("strict").decode(head, final=whole)
+        return "gb18030"
+    except UnicodeDecodeError:
+        pass
+    raise ReadError(
+        name,
+        "the text is neither UTF-8 nor GBK/GB18030 (binary data, or another encoding); save it "
+        "again as a UTF-8 CSV",
+    )
+
+
+def _encoding_label(encoding: str) -> str:
+    return {"gb18030": "GBK/GB18030", "utf-8-sig": "UTF-8"}.get(encoding, encoding.upper())
+
+
+def _parse_csv(
+    path: str | Path, name: str, encoding: str, limits: Limits, progress: Progress | None
+) -> list[list[object]]:
+    max_line = limits.max_columns * (limits.max_cell_chars + 3) + 2
+    rows: list[list[object]] = []
+    with open(path, "rb") as raw:
+        text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
+        lines = _lines(text, name, max_line)
+        sample: list[str] = []
+        chars = 0
+        for line in lines:
+            sample.append(line)
+            chars += len(line)
+            if sum(1 for s in sample if s.strip()) >= 50 or chars >= HEAD_BYTES:
+                break
+        _refuse_binary(name, "".join(sample))
+        delimiter = _delimiter(sample)
+        reader = csv.reader(itertools.chain(sample, lines), delimiter=delimiter)
+        previous = csv.field_size_limit()
+        csv.field_size_limit(limits.max_cell_chars)
+        try:
+            for row in reader:
+                if len(row) > limits.max_columns:
+                    raise ReadError(
+                        name,
+                        f"row {len(rows) + 1} has {len(row):,} columns, over the limit of "
+                        f"{limits.max_columns:,}",
+                    )
+                if "" in row:
+                    row = [None if c == "" else c for c in row]
+                    while row and row[-1] is None:
+                        row.pop()
+                rows.append(row)
+                if len(rows) > limits.max_rows:
+                    raise ReadError(
+                        name, f"the file has more than {limits.max_rows:,} rows, over the limit"
+                    )
+                if progress and len(rows) % CHUNK_ROWS == 0:
+                    progress(len(rows), 0)
+        except csv.Error as exc:
+            message = str(exc)
+            if "field larger than field limit" in message:
+                message = (
+                    f"a cell is longer than {limits.max_cell_chars:,} characters (or a quote is "
+                    "never closed)"
+                )
+            raise ReadError(name, f"row {len(rows) + 1}: {message}") from None
+        finally:
+            csv.field_size_limit(previous)
+    if progress:
+        progress(len(rows), len(rows))
+    return rows
+
+
+def _lines(text: io.TextIOWrapper, name: str, max_line: int) -> Iterator[str]:
+    readline = text.readline
+    number = 0
+    while True:
+        try:
+            line = readline(max_line)
+        except UnicodeDecodeError:
+            raise _Undecodable(number + 1) from None
+        if not line:
+            return
+        number += 1
+        if len(line) >= max_line and line[-1] not in "\r\n":
+            raise ReadError(name, f"line {number} is longer than {max_line:,} characters")
+        if "\x00" in line:
+            raise ReadError(
+                name, f"line {number} contains a NUL byte: binary content, not a text CSV"
+            )
+        yield line
+
+
+def _refuse_binary(name: str, sample: str) -> None:
+    controls = len(CONTROL.findall(sample))
+    if controls > max(8, len(sample) // 10):
+        raise ReadError(
+            name,
+            f"binary content, not a text CSV ({controls:,} control characters in the first "
+            f"{len(sample):,})",
+        )
+
+
+def _delimiter(sample: list[str]) -> str:
+    """Tab when at least half of the first non-empty lines have a tab, else comma."""
+    lines = [s for s in sample if s.strip()]
+    tabbed = sum(1 for s in lines if "\t" in s)
+    return "\t" if lines and tabbed * 2 >= len(lines) else ","
+
+
+# --- small things ----------------------------------------------------------------------------------
+
+
+def _size(n: int) -> str:
+    for unit, factor in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if n >= factor:
+            return f"{n / factor:,.1f} {unit}"
+    return f"{n:,} bytes"
+
+
+def _column(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
