@@ -323,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=3, help="engine and floor runs (best is kept)")
     p.add_argument("--pandas-runs", type=int, default=1)
     p.add_argument("--no-pandas", action="store_true", help="skip the pandas baseline")
+    p.add_argument("--no-read", action="store_true", help="skip the .xlsx reader benchmark")
     p.add_argument(
         "--check-goals", action="store_true", help="exit 2 when a speed or memory goal is missed"
     )
@@ -377,6 +378,19 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"{verdict}: {agreement}")
 
     missed = report(a.enterprises, engine, floor, pandas_out, agreement)
+    if not a.no_read:
+        from bench.read_xlsx import GOAL as READ_GOAL
+        from bench.read_xlsx import run as read_run
+
+        _say("reader: a 200,000-row tax export .xlsx, mujun's reader against openpyxl …")
+        r = read_run(200_000)
+        passed = r["ratio"] >= READ_GOAL
+        _say(
+            f"  mujun {r['mujun_s']:.2f} s, openpyxl {r['openpyxl_s']:.2f} s: "
+            f"{r['ratio']:.1f}× faster (goal ≥ {READ_GOAL:g}×) {'pass' if passed else 'FAIL'}"
+        )
+        if not passed:
+            missed.append("reader")
     if agreement is not None and not agreement.agree:
         return 1
     if a.check_goals and missed:

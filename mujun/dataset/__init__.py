@@ -11,10 +11,10 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
-import polars.selectors as cs
 
-from mujun.dataset.io import RawTable, _csv_bytes, read_raw, write_tables
+from mujun.dataset.io import RawTable, read_raw, write_tables
 from mujun.dataset.problems import DatasetError, Problem
 from mujun.dataset.schema import M2_PER_MU, TABLE, TABLES
 from mujun.dataset.validate import ROW, validate_raw
@@ -53,6 +53,8 @@ class Dataset:
         sum floats in one order, so the same data gives the same bits whatever its row order."""
         cached = self.__dict__.get("_canonical")
         if cached is None:
+            # always sorted, even when already in order: Polars takes other (and differently
+            # rounding) paths on frames it knows to be sorted
             tables = {
                 t.name: getattr(self, t.name).sort(list(t.key), nulls_last=True) for t in TABLES
             }
@@ -65,16 +67,19 @@ class Dataset:
         """SHA-256 of the content, independent of file format, row order and absent optional
         columns (computed once per dataset).
 
-        Floats are hashed at 15 significant digits, the precision an .xlsx workbook keeps.
+        Each column is hashed as raw values in key order: numbers as little-endian IEEE doubles
+        (floats at 15 significant digits, the precision an .xlsx workbook keeps), dates and integers
+        as 64-bit integers, text joined with a separator, and every column's nulls as a mask.
         """
         cached = self.__dict__.get("_fingerprint")
         if cached is None:
             canonical = self.canonical()
             digest = hashlib.sha256()
             for table in TABLES:
-                frame = getattr(canonical, table.name).with_columns(cs.float().round_sig_figs(15))
-                digest.update(table.name.encode() + b"\n")
-                digest.update(_csv_bytes(frame))
+                frame = getattr(canonical, table.name)
+                digest.update(f"{table.name}:{frame.height}\n".encode())
+                for column in table.names:
+                    digest.update(_column_bytes(frame.get_column(column)))
             cached = digest.hexdigest()
             self.__dict__["_fingerprint"] = canonical.__dict__["_fingerprint"] = cached
         return cached
@@ -85,6 +90,25 @@ class Dataset:
     def write(self, path: str | Path, fmt: str = "csv") -> None:
         """Write every table to a folder (csv or parquet) or, for an .xlsx path, one workbook."""
         write_tables(self.tables(), path, fmt)
+
+
+def _round_sig(x: np.ndarray, digits: int) -> np.ndarray:
+    """Round to `digits` significant digits (0, inf and nan stay as they are)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        magnitude = np.floor(np.log10(np.abs(x)))
+        scale = np.where(np.isfinite(magnitude), 10.0 ** (digits - 1 - magnitude), 1.0)
+        return np.where(np.isfinite(magnitude), np.round(x * scale) / scale, x)
+
+
+def _column_bytes(series: pl.Series) -> bytes:
+    nulls = series.is_null().to_numpy().tobytes()
+    if series.dtype == pl.Float64:
+        values = _round_sig(series.fill_null(0.0).to_numpy(), 15).astype("<f8").tobytes()
+    elif series.dtype in (pl.Int64, pl.Date):
+        values = series.cast(pl.Int64).fill_null(0).to_numpy().astype("<i8").tobytes()
+    else:
+        values = series.fill_null("").str.join("\x1f").item().encode()
+    return series.name.encode() + b"\x1e" + nulls + values
 
 
 def _build(raw: dict[str, RawTable], context: str, today: dt.date | None) -> Dataset:

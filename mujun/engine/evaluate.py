@@ -65,7 +65,7 @@ class Evaluation:
     year: int
     methodology: Methodology
     methodology_hash: str
-    input_hash: str
+    dataset: Dataset = field(repr=False)
     enterprises: pl.DataFrame
     """The published output: design.md's columns, then the extras (EXTRAS)."""
     parcels: pl.DataFrame
@@ -73,6 +73,11 @@ class Evaluation:
     benchmarks: pl.DataFrame
     detail: pl.DataFrame = field(repr=False)
     """Every column computed for each enterprise (numerators, denominators, per-firm benchmarks)."""
+
+    @property
+    def input_hash(self) -> str:
+        """SHA-256 of the input dataset (computed once, when first asked for)."""
+        return self.dataset.fingerprint()
 
     @property
     def output_columns(self) -> list[str]:
@@ -473,7 +478,7 @@ def evaluate(
         year=year,
         methodology=m,
         methodology_hash=m.digest(),
-        input_hash=ds.fingerprint(),
+        dataset=ds,
         enterprises=output,
         parcels=parcels,
         allocation=allocation,

@@ -67,7 +67,9 @@ def allocate(parcels: pl.DataFrame, occupancy: pl.DataFrame, year: int) -> pl.Da
         )
     )
     return (
-        pl.concat([occupants, vacancies]).cast(ALLOCATION_SCHEMA).sort("parcel_id", "role", "uscc")
+        # occupancy and parcels come sorted by key (Dataset.canonical), so this order is fixed:
+        # occupants by parcel then enterprise, then each parcel's vacancy
+        pl.concat([occupants, vacancies]).cast(ALLOCATION_SCHEMA)
     )
 
 
@@ -109,8 +111,11 @@ def main_parcel(allocation: pl.DataFrame) -> pl.DataFrame:
     return (
         allocation.group_by("uscc", "parcel_id", maintain_order=True)
         .agg(pl.col("land_m2").sum())
-        .sort(["uscc", "land_m2", "parcel_id"], descending=[False, True, False])
         .group_by("uscc", maintain_order=True)
-        .first()
-        .select("uscc", pl.col("parcel_id").alias("main_parcel"))
+        .agg(
+            pl.col("parcel_id")
+            .sort_by(["land_m2", "parcel_id"], descending=[True, False])
+            .first()
+            .alias("main_parcel")
+        )
     )

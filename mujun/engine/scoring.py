@@ -7,6 +7,9 @@ the group's average score (黄岩's rule for firms without emissions data) or ze
 
 from __future__ import annotations
 
+import functools
+import operator
+
 import polars as pl
 
 from mujun.engine.errors import EngineError
@@ -145,7 +148,10 @@ def score_group(
         )
     frame = frame.with_columns(fills)
     frame = frame.with_columns(
-        pl.when(pl.col("_scorable")).then(pl.sum_horizontal(score_cols)).alias("score_sum")
+        # added left to right: a horizontal sum's order may depend on the number of threads
+        pl.when(pl.col("_scorable"))
+        .then(functools.reduce(operator.add, [pl.col(c) for c in score_cols]))
+        .alias("score_sum")
     )
     benchmarks = pl.DataFrame(rows, schema=BENCHMARK_SCHEMA, orient="row")
     return frame, benchmarks

@@ -19,8 +19,7 @@ says what is wrong — never in another exception, and within bounded memory and
   asks for 500 GB and would abort the whole process; in the child that, a Rust panic, a crash or a
   hang only ends the child, and the parent raises a ReadError. Where fork() is not available
   (Windows) the workbook is parsed in-process without that protection.
-- While the child parses, the parent scans the sheets' XML (streamed, in chunks) for a cell longer
-  than `Limits.max_cell_chars`.
+- A workbook cell longer than `Limits.max_cell_chars` (Excel cannot make one) is refused too.
 - A CSV is never read at all when it is larger than `Limits.max_bytes`; otherwise it is decoded and
   parsed as a stream (csv module, bounded line length, csv.field_size_limit for cells).
 
@@ -46,7 +45,7 @@ import contextlib
 import csv
 import datetime
 import faulthandler
-import html
+import gc
 import io
 import itertools
 import os
@@ -65,6 +64,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 __all__ = ["Limits", "ReadError", "Sheet", "read_file"]
 
@@ -121,9 +125,16 @@ MAX_ZIP_MEMBERS = 10_000
 MIN_RATIO_BYTES = 1 * 2**20
 """A zip member smaller than this unpacks to too little to matter, whatever its ratio (tiny
 all-zero parts such as printer settings compress several hundred times)."""
-CHILD_MEMORY_MIN = 4 * 2**30
-"""The child's address-space allowance over what it inherits: at least this, or 4× the largest
-uncompressed workbook allowed."""
+CHILD_MEMORY_BASE = 512 * 2**20
+CHILD_MEMORY_PER_BYTE = 32
+CHILD_MEMORY_MAX = 4 * 2**30
+"""The child's address-space allowance over what it inherits: 512 MB + 32 bytes per byte of data
+(the workbook's uncompressed parts, or the .xls file), at most 4 GB (or 4× max_uncompressed). The
+200,000-row tax export (80 MB of XML) needs about 1 GB."""
+CHILD_SECONDS_BASE = 60.0
+CHILD_BYTES_PER_SECOND = 5 * 2**20
+"""The child's deadline: 60 s + 1 s per 5 MB of data (calamine parses about 90 MB of sheet XML a
+second here); its CPU limit is 10 s more."""
 SANDBOX = hasattr(os, "fork") and sys.platform != "win32"
 """Parse workbooks in a forked child (see the module docstring); tests switch it off."""
 
@@ -400,52 +411,6 @@ def _inspect_zip(path: str | Path, name: str, limits: Limits, size: int) -> int:
     return total
 
 
-def _scan_long_cells(path: str | Path, name: str, limits: Limits, deadline: float) -> None:
-    """Raises a ReadError when the text of a cell (shared string, inline string or value) in the
-    sheets' XML is longer than max_cell_chars. Streamed: memory stays within a few MB."""
-    threshold = limits.max_cell_chars + 1
-    pattern = re.compile(rb"<[^<]{%d}" % threshold)
-    cap = 12 * threshold + 4096  # &#x10FFFF; is 10 bytes for one character
-    with zipfile.ZipFile(path) as zf:
-        for info in zf.infolist():
-            lower = info.filename.lower()
-            if not (lower == "xl/sharedstrings.xml" or lower.startswith("xl/worksheets/")):
-                continue
-            with zf.open(info) as member:
-                carry = b""
-                while chunk := member.read(4 << 20):
-                    if time.monotonic() > deadline:
-                        return  # the child's deadline reports it
-                    buf = carry + chunk if carry else chunk
-                    pos = 0
-                    while (m := pattern.search(buf, pos)) is not None:
-                        end = buf.find(b"<", m.start() + 1)
-                        if end < 0:
-                            break  # the run goes on in the next chunk: carried
-                        if _text_length(buf[m.start() : end]) > limits.max_cell_chars:
-                            _long_cell(name, limits)
-                        pos = end
-                    last = buf.rfind(b"<")
-                    carry = buf[last:] if last >= 0 else buf
-                    if len(carry) > cap:
-                        _long_cell(name, limits)
-
-
-def _text_length(run: bytes) -> int:
-    """Characters of the text in '<t attr="…">text' (entities expanded)."""
-    gt = run.find(b">")
-    text = run[gt + 1 :] if gt >= 0 else run
-    return len(html.unescape(text.decode("utf-8", errors="replace")))
-
-
-def _long_cell(name: str, limits: Limits) -> None:
-    raise ReadError(
-        name,
-        f"a cell has more than {limits.max_cell_chars:,} characters (Excel's own limit is "
-        "32,767): the file is damaged or not a real export",
-    )
-
-
 # --- workbooks: calamine, in a child process -------------------------------------------------------
 
 
@@ -454,7 +419,7 @@ def _read_workbook(
 ) -> list[Sheet]:
     if not SANDBOX:
         return _in_process(path, name, kind, limits, progress)
-    timeout = 60.0 + work / (5 * 2**20)
+    timeout = CHILD_SECONDS_BASE + work / CHILD_BYTES_PER_SECOND
     deadline = time.monotonic() + timeout
     read_fd, write_fd = os.pipe()
     try:
@@ -466,18 +431,19 @@ def _read_workbook(
         os.close(write_fd)
         return _in_process(path, name, kind, limits, progress)
     if pid == 0:  # the child: never returns
-        _child(read_fd, write_fd, str(path), limits, timeout)
+        budget = min(
+            CHILD_MEMORY_BASE + CHILD_MEMORY_PER_BYTE * work,
+            max(CHILD_MEMORY_MAX, 4 * limits.max_uncompressed),
+        )
+        _child(read_fd, write_fd, str(path), limits, timeout, budget)
     os.close(write_fd)
-    pipe = _Pipe(read_fd, deadline)
+    if hasattr(fcntl, "F_SETPIPE_SZ"):
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(read_fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+    pipe = _Pipe(read_fd, deadline, limits.max_cell_chars)
     try:
-        if kind == "xlsx":
-            try:
-                _scan_long_cells(path, name, limits, deadline)
-            except ReadError:
-                raise
-            except Exception:
-                pass  # a damaged member: calamine's own message says it better
-        return _collect(pipe.frames(), name, kind, limits, progress)
+        with _gc_paused():
+            return _collect(pipe.frames(), name, kind, limits, progress)
     except _ChildGone as gone:
         status = _reap(pid, grace=5.0)
         pid = 0
@@ -496,21 +462,25 @@ def _read_workbook(
 def _in_process(
     path: str | Path, name: str, kind: str, limits: Limits, progress: Progress | None
 ) -> list[Sheet]:
-    frames = ((frame, True) for frame in _workbook_frames(str(path), limits))
+    frames = ((frame, True, True) for frame in _workbook_frames(str(path), limits))
     try:
-        return _collect(frames, name, kind, limits, progress)
+        with _gc_paused():
+            return _collect(frames, name, kind, limits, progress)
     except _ChildGone:
         raise ReadError(name, "the workbook reader stopped unexpectedly") from None
 
 
-def _child(read_fd: int, write_fd: int, path: str, limits: Limits, timeout: float) -> None:
+def _child(
+    read_fd: int, write_fd: int, path: str, limits: Limits, timeout: float, budget: int
+) -> None:
     code = 0
     try:
         os.close(read_fd)
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)  # Rust's "memory allocation of … failed" and backtraces
         faulthandler.disable()  # its dump of an abort goes to a saved copy of stderr
-        _limit_child(limits, timeout)
+        gc.disable()  # no cycles are made here, and the child is short-lived
+        _limit_child(timeout, budget)
         for frame in _workbook_frames(path, limits):
             _send(write_fd, frame)
     except BaseException as exc:
@@ -521,10 +491,9 @@ def _child(read_fd: int, write_fd: int, path: str, limits: Limits, timeout: floa
         os._exit(code)
 
 
-def _limit_child(limits: Limits, timeout: float) -> None:
+def _limit_child(timeout: float, budget: int) -> None:
     import resource
 
-    budget = max(CHILD_MEMORY_MIN, 4 * limits.max_uncompressed)
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     with contextlib.suppress(ValueError, OSError):
@@ -582,8 +551,13 @@ def _died(status: int) -> str:
                 "reading the workbook needs more memory than allowed: its cells span an enormous "
                 "area (cells far apart, e.g. one in A1 and one in XFD1048576), or it is damaged"
             )
-        if sig in (signal.SIGXCPU, signal.SIGKILL):
+        if sig == signal.SIGXCPU:
             return "reading the workbook took too long: it is too large or damaged"
+        if sig == signal.SIGKILL:
+            return (
+                "the workbook reader was killed (out of memory or time): the file is too large "
+                "or damaged"
+            )
         return (
             f"the workbook reader crashed on this file ({signal.Signals(sig).name}): it is damaged"
         )
@@ -612,9 +586,12 @@ class _Unpickler(pickle.Unpickler):
 
 
 class _Pipe:
-    def __init__(self, fd: int, deadline: float):
+    """Length-prefixed pickled frames from the child."""
+
+    def __init__(self, fd: int, deadline: float, max_cell_chars: int):
         self.fd = fd
         self.deadline = deadline
+        self.max_cell_chars = max_cell_chars
         self.buf = bytearray()
 
     def _fill(self, n: int) -> bool:
@@ -631,19 +608,45 @@ class _Pipe:
             self.buf += data
         return True
 
-    def frames(self) -> Iterator[tuple[tuple, bool]]:
+    def frames(self) -> Iterator[tuple[tuple, bool, bool]]:
+        """(frame, has a time or timedelta, may have a string over max_cell_chars)."""
         while True:
             if not self._fill(8):
                 raise _ChildGone
             (n,) = struct.unpack_from("<Q", self.buf)
             if not self._fill(8 + n):
                 raise _ChildGone
-            unpickler = _Unpickler(io.BytesIO(self.buf[8 : 8 + n]))
-            try:
-                frame = unpickler.load()
-            finally:
-                del self.buf[: 8 + n]
-            yield frame, unpickler.odd
+            data = bytes(self.buf[8 : 8 + n])
+            del self.buf[: 8 + n]
+            unpickler = _Unpickler(io.BytesIO(data))
+            frame = unpickler.load()
+            yield frame, unpickler.odd, _may_have_long_string(data, self.max_cell_chars)
+
+
+def _may_have_long_string(data: bytes, max_chars: int) -> bool:
+    """A pickled str of more than 255 UTF-8 bytes is BINUNICODE: b'X' and its length in 4 bytes.
+    Any b'X' followed by a length over max_chars that fits in the data may be one (a character
+    takes at least one byte); the cells are then checked one by one. (An 'X' inside a string or a
+    float is followed by bytes that make an impossible length, or makes a harmless false alarm.)
+    In data under 16 MB such a length ends in a zero byte, which the regex asks for first."""
+    if max_chars < 256:
+        return True  # shorter strings are SHORT_BINUNICODE, with a one-byte length
+    if len(data) <= max_chars:
+        return False
+    candidates = (
+        (m.start() for m in _BINUNICODE.finditer(data))
+        if len(data) < 2**24
+        else (i for i in range(len(data) - 4) if data[i] == 0x58)
+    )
+    for at in candidates:
+        if at + 5 <= len(data):
+            length = struct.unpack_from("<I", data, at + 1)[0]
+            if max_chars < length <= len(data) - at - 5:
+                return True
+    return False
+
+
+_BINUNICODE = re.compile(rb"X(?=[\x00-\xff]{3}\x00)")
 
 
 def _workbook_frames(path: str, limits: Limits) -> Iterator[tuple]:
@@ -688,14 +691,7 @@ def _workbook_frames(path: str, limits: Limits) -> Iterator[tuple]:
                     )
                     return
                 yield ("sheet", sheet_name, height)
-                body = sheet.to_python(skip_empty_area=True)
-                del sheet
-                if start[0]:  # calamine starts at the first non-empty row: keep row numbers
-                    yield ("rows", [[] for _ in range(start[0])])
-                pad = [None] * start[1]
-                for at in range(0, len(body), CHUNK_ROWS):
-                    yield ("rows", _clean(body[at : at + CHUNK_ROWS], pad))
-                del body
+                yield from _sheet_chunks(sheet, start, width - start[1])
         yield ("done",)
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
@@ -709,6 +705,23 @@ def _workbook_frames(path: str, limits: Limits) -> Iterator[tuple]:
             f"cannot read the {'sheet' if sheet_name else 'workbook'}: "
             f"it is damaged or not a real workbook ({message})",
         )
+
+
+def _sheet_chunks(sheet, start: tuple[int, int], width: int) -> Iterator[tuple]:
+    """('rows', cleaned rows) frames, CHUNK_ROWS at a time, converted as they go (the parent
+    unpickles a chunk while the next is made). calamine 0.9's iter_rows() starts at row 1 but at
+    the first non-empty column; that is checked on the first row rather than relied on."""
+    rows = sheet.iter_rows()
+    first = next(rows, None)
+    if first is None:
+        return
+    top, left = start
+    if top and any(c != "" for c in first):  # started at the first non-empty row
+        yield ("rows", [[] for _ in range(top)])
+    pad = [None] * left if len(first) == width else []
+    yield ("rows", _clean([first, *itertools.islice(rows, CHUNK_ROWS - 1)], pad))
+    while chunk := list(itertools.islice(rows, CHUNK_ROWS)):
+        yield ("rows", _clean(chunk, pad))
 
 
 def _clean(rows: list[list], pad: list) -> list[list]:
@@ -726,7 +739,7 @@ def _clean(rows: list[list], pad: list) -> list[list]:
 
 
 def _collect(
-    frames: Iterator[tuple[tuple, bool]],
+    frames: Iterator[tuple[tuple, bool, bool]],
     name: str,
     kind: str,
     limits: Limits,
@@ -738,7 +751,7 @@ def _collect(
     done = total = 0
     last_call = -1
     try:
-        for frame, odd in frames:
+        for frame, odd, maybe_long in frames:
             tag = frame[0]
             if tag == "open":
                 opening = frame[1]
@@ -752,7 +765,7 @@ def _collect(
                 rows = frame[1]
                 if odd:
                     rows = _fix_odd(rows)
-                if kind == "xls":
+                if maybe_long:
                     _check_cells(rows, name, current.name, limits, len(current.rows))
                 current.rows.extend(rows)
                 done += len(rows)
@@ -792,7 +805,7 @@ def _odd_text(cell: object) -> object:
 
 
 def _check_cells(rows: list[list], name: str, sheet: str, limits: Limits, offset: int) -> None:
-    """An .xls cell is at most 65,535 characters by format; refuse one over max_cell_chars."""
+    """Refuses a cell over max_cell_chars (Excel cannot make one; a hostile file can)."""
     for i, row in enumerate(rows):
         for j, cell in enumerate(row):
             if isinstance(cell, str) and len(cell) > limits.max_cell_chars:
@@ -817,7 +830,8 @@ def _read_csv(
 ) -> list[Sheet]:
     encoding = _csv_encoding(name, head, whole=size <= len(head))
     try:
-        rows = _parse_csv(path, name, encoding, limits, progress)
+        with _gc_paused():
+            rows = _parse_csv(path, name, encoding, limits, progress)
     except _Undecodable as exc:
         raise ReadError(
             name,
@@ -867,11 +881,12 @@ def _parse_csv(
         text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
         lines = _lines(text, name, max_line)
         sample: list[str] = []
-        chars = 0
+        chars = filled = 0
         for line in lines:
             sample.append(line)
             chars += len(line)
-            if sum(1 for s in sample if s.strip()) >= 50 or chars >= HEAD_BYTES:
+            filled += not line.isspace()
+            if filled >= 50 or (chars >= HEAD_BYTES and filled) or chars >= 16 * HEAD_BYTES:
                 break
         _refuse_binary(name, "".join(sample))
         delimiter = _delimiter(sample)
@@ -950,6 +965,19 @@ def _delimiter(sample: list[str]) -> str:
 
 
 # --- small things ----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Building millions of row lists sets off the cyclic garbage collector again and again, each
+    time walking every row built so far (half the time of reading). Rows hold no cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _size(n: int) -> str:

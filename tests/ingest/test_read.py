@@ -158,6 +158,15 @@ def test_csv_progress(tmp_path):
     assert calls == [(10_000, 0), (20_000, 0), (25_001, 25_001)]
 
 
+def test_csv_many_empty_lines_before_the_table(tmp_path):
+    text = "\r\n" * 100_000 + "名称\t税金\r\n甲\t1\r\n"
+    started = time.monotonic()
+    [sheet] = read_file(write_bytes(tmp_path / "a.csv", text.encode()))
+    assert time.monotonic() - started < 2
+    assert len(sheet.rows) == 100_002
+    assert sheet.rows[100_000:] == [["名称", "税金"], ["甲", "1"]]
+
+
 def test_csv_of_only_empty_lines_has_no_table(tmp_path):
     assert read_file(write_bytes(tmp_path / "a.csv", b"\n\n,,\n")) == []
 
@@ -413,7 +422,40 @@ def test_xlsx_cell_over_the_character_limit(tmp_path):
     path = write_bytes(tmp_path / "a.xlsx", xlsx_bytes(build))
     assert read_file(path, Limits(max_cell_chars=150))[0].rows[1] == ["长" * 150]
     exc = error(path, Limits(max_cell_chars=149))
-    assert "more than 149 characters" in exc.reason
+    assert exc.reason == "cell A2 has 150 characters, over the limit of 149"
+
+
+def test_xlsx_long_cells_found_among_many(tmp_path):
+    """Long strings are spotted in the pickled chunks (BINUNICODE lengths), then confirmed cell by
+    cell: 150 Chinese characters are 450 bytes, under a 300-character limit all the same."""
+
+    def build(workbook):
+        sheet = workbook.add_worksheet("税务")
+        for i in range(12_000):
+            sheet.write_row(i, 0, [f"91330X{i:012d}", "某某公司", i * 1.5])
+        sheet.write(11_000, 3, "长" * 150)
+
+    path = write_bytes(tmp_path / "a.xlsx", xlsx_bytes(build))
+    [sheet] = read_file(path, Limits(max_cell_chars=300))
+    assert sheet.rows[11_000][3] == "长" * 150
+    exc = error(path, Limits(max_cell_chars=149))
+    assert exc.reason == "cell D11001 has 150 characters, over the limit of 149"
+    assert exc.sheet == "税务"
+    longer = write_bytes(tmp_path / "b.xlsx", xlsx_bytes(lambda wb: build_long(wb, 301)))
+    exc = error(longer, Limits(max_cell_chars=300))
+    assert exc.reason == "cell B3 has 301 characters, over the limit of 300"
+
+
+def build_long(workbook, length: int) -> None:
+    sheet = workbook.add_worksheet()
+    sheet.write_column(0, 0, ["91330X", "91331X", "91332X"])
+    sheet.write(2, 1, "长" * length)
+
+
+def test_workbook_deadline(tmp_path, monkeypatch):
+    monkeypatch.setattr(read_module, "CHILD_SECONDS_BASE", 0.0)
+    exc = error(write_bytes(tmp_path / "a.xlsx", SMALL_XLSX))
+    assert "took longer than" in exc.reason
 
 
 def test_truncated_xlsx(tmp_path):
