@@ -67,9 +67,7 @@ def allocate(parcels: pl.DataFrame, occupancy: pl.DataFrame, year: int) -> pl.Da
         )
     )
     return (
-        # occupancy and parcels come sorted by key (Dataset.canonical), so this order is fixed:
-        # occupants by parcel then enterprise, then each parcel's vacancy
-        pl.concat([occupants, vacancies]).cast(ALLOCATION_SCHEMA)
+        pl.concat([occupants, vacancies]).cast(ALLOCATION_SCHEMA).sort("parcel_id", "role", "uscc")
     )
 
 

@@ -45,7 +45,7 @@ def parcel_view(
         .group_by("parcel_id", maintain_order=True)
         .agg(pl.col("uscc").unique(maintain_order=True).str.join(";").alias("incomplete"))
     )
-    # occupants come in parcel then uscc order (see land.allocate): the list is sorted
+    # allocation is sorted by parcel, role and uscc: occupants come out in uscc order
     occupants = (
         allocation.filter(pl.col("role") == "occupant")
         .group_by("parcel_id", maintain_order=True)
