@@ -381,17 +381,14 @@ def compare(
     from mujun.engine import evaluate as run
     from mujun.engine.compare import compare as run_compare
     from mujun.methodologies import load_methodology
+    from mujun.reports.output import write_frame
 
     with _bad_input():
         ma, mb = load_methodology(a), load_methodology(b)
         ds = load(path)
         result = run_compare(run(ds, year, ma), run(ds, year, mb))
         if out is not None:
-            if out.suffix not in (".csv", ".parquet"):
-                raise BadInput(f"{out}: --out must end in .csv or .parquet")
-            (result.changed.write_csv if out.suffix == ".csv" else result.changed.write_parquet)(
-                out
-            )
+            write_frame(result.changed, out)
     matrix = Table(title=f"{year}: grade under {ma.name} (rows) → under {mb.name} (columns)")
     for col in result.transitions.columns:
         matrix.add_column(col if col != "grade_a" else "", justify="right")
@@ -431,6 +428,7 @@ def sensitivity(
     from mujun.engine import evaluate as run
     from mujun.engine.sensitivity import METHODS, monte_carlo
     from mujun.methodologies import load_methodology
+    from mujun.reports.output import write_frame
 
     chosen = tuple(m.strip() for m in methods.split(","))
     if not set(chosen) <= set(METHODS):
@@ -440,10 +438,7 @@ def sensitivity(
         ev = run(load(path), year, m)
         result = monte_carlo(ev, draws, concentration or None, chosen, seed)
         if out is not None:
-            if out.suffix not in (".csv", ".parquet"):
-                raise BadInput(f"{out}: --out must end in .csv or .parquet")
-            frame = result.probabilities
-            (frame.write_csv if out.suffix == ".csv" else frame.write_parquet)(out)
+            write_frame(result.probabilities, out)
     table = Table(title=f"{year} · {m.name} · {draws} draws · rank stability per list")
     for col in ("list", "firms", "median |rank shift|", "fragile (< 80 % stable)"):
         table.add_column(col, justify="left" if col == "list" else "right")

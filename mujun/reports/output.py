@@ -22,32 +22,36 @@ def check_suffix(path: str | Path) -> Path:
     return path
 
 
-def _write_frame(frame: pl.DataFrame, path: Path) -> None:
+def write_frame(frame: pl.DataFrame, path: str | Path) -> None:
+    """A plain table as .csv or .parquet (for .xlsx, the workbook writers below)."""
+    path = Path(path)
+    if path.suffix.lower() not in (".csv", ".parquet"):
+        raise OutputError(f"{path}: output must end in .csv or .parquet")
+    path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".csv":
         frame.write_csv(path, null_value="")
     else:
         frame.write_parquet(path, statistics=False)
 
 
+def _write(ev: Evaluation, path: str | Path, frame: pl.DataFrame, workbook) -> None:
+    path = check_suffix(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".xlsx":
+        workbook(ev, path)
+    else:
+        write_frame(frame, path)
+
+
 def write_enterprises(ev: Evaluation, path: str | Path) -> None:
     """The enterprise results: the contract's columns; .xlsx is the published list workbook."""
     from mujun.reports.published import write_published
 
-    path = check_suffix(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".xlsx":
-        write_published(ev, path)
-    else:
-        _write_frame(ev.enterprises, path)
+    _write(ev, path, ev.enterprises, write_published)
 
 
 def write_parcels(ev: Evaluation, path: str | Path) -> None:
     """The parcel view, one row per parcel."""
     from mujun.reports.published import write_parcels_workbook
 
-    path = check_suffix(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".xlsx":
-        write_parcels_workbook(ev, path)
-    else:
-        _write_frame(ev.parcels, path)
+    _write(ev, path, ev.parcels, write_parcels_workbook)
