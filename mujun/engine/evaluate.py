@@ -466,13 +466,6 @@ def evaluate(
         ).alias("reason"),
         pl.lit(year, pl.Int64).alias("year"),
     )
-    list_order = {name: i for i, name in enumerate(LISTS)}
-    firms = firms.sort(
-        pl.col("list").replace_strict(list_order, return_dtype=pl.Int64),
-        pl.col("rank"),
-        pl.col("uscc"),
-        nulls_last=True,
-    )
     output = firms.select(output_columns(m))
     return Evaluation(
         year=year,
@@ -484,6 +477,18 @@ def evaluate(
         allocation=allocation,
         benchmarks=pl.concat(benchmarks).cast(BENCHMARK_SCHEMA),
         detail=firms,
+    )
+
+
+def published_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows as a published list reads: by list (above, below, below_small, tenant), rank, USCC.
+    The engine's own order is already fixed (by key); this is for people, done when writing."""
+    order = {name: i for i, name in enumerate(LISTS)}
+    return frame.sort(
+        pl.col("list").replace_strict(order, return_dtype=pl.Int64),
+        pl.col("rank"),
+        pl.col("uscc"),
+        nulls_last=True,
     )
 
 

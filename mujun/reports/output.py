@@ -7,6 +7,7 @@ from pathlib import Path
 import polars as pl
 
 from mujun.engine import Evaluation
+from mujun.engine.evaluate import published_order
 
 SUFFIXES = (".csv", ".parquet", ".xlsx")
 
@@ -47,7 +48,7 @@ def write_enterprises(ev: Evaluation, path: str | Path) -> None:
     """The enterprise results: the contract's columns; .xlsx is the published list workbook."""
     from mujun.reports.published import write_published
 
-    _write(ev, path, ev.enterprises, write_published)
+    _write(ev, path, published_order(ev.enterprises), write_published)
 
 
 def write_parcels(ev: Evaluation, path: str | Path) -> None:

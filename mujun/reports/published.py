@@ -15,6 +15,7 @@ import xlsxwriter
 from mujun.dataset.io import FIXED_TIMESTAMP
 from mujun.dataset.reference import divisions, industry_name
 from mujun.engine import LISTS, Evaluation
+from mujun.engine.evaluate import published_order
 from mujun.reports.labels import GROUP_LABELS, LIST_LABELS, STATUS_LABELS, label
 
 _FORMATS = {
@@ -155,7 +156,7 @@ def write_published(ev: Evaluation, path: str | Path) -> None:
     """Write the published list workbook for one evaluation."""
     book, formats = _workbook(path, f"{ev.year} 亩均效益综合评价")
     _cover(book, ev, formats)
-    readable = _readable(ev.enterprises)
+    readable = _readable(published_order(ev.enterprises))
     for name in LISTS:
         part = readable.filter(pl.col("list") == LIST_LABELS[name])
         # a list shows only its own group's indicators
