@@ -234,10 +234,8 @@ def ingest(
 
         result = run(files, profiles, keep_going=keep_going, progress=report)
     out.mkdir(parents=True, exist_ok=True)
-    for stale in ("rejects",):
-        if (out / stale).is_dir():
-            for f in (out / stale).glob("*.csv"):
-                f.unlink()
+    for old in (out / "rejects").glob("*.csv"):  # an earlier run's rejects
+        old.unlink()
     write_report(result, out / "ingest-report.xlsx")
     for s in result.sheets:
         where = s.file + (f" [{s.sheet}]" if s.sheet else "")

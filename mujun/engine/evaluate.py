@@ -79,10 +79,6 @@ class Evaluation:
         """SHA-256 of the input dataset (computed once, when first asked for)."""
         return self.dataset.fingerprint()
 
-    @property
-    def output_columns(self) -> list[str]:
-        return self.enterprises.columns
-
 
 def output_columns(methodology: Methodology) -> list[str]:
     ids = methodology.indicator_ids()
@@ -162,15 +158,9 @@ def evaluate(
     consecutive-years rule; when None, the earlier years the rule needs are evaluated here.
     """
     m = methodology
-    ds = ds.canonical()
     if history is None:
-        history = {}
-        cfg = m.policy.electricity_surcharge
-        if cfg.enabled:
-            for back in range(cfg.repeat_years - 1, 0, -1):
-                y = year - back
-                if y in ds.years():
-                    history[y] = evaluate(ds, y, m, history).enterprises.select("uscc", "grade")
+        return evaluate_years(ds, [year], m)[year]
+    ds = ds.canonical()
     annual = ds.annual.filter(pl.col("year") == year)
     if annual.height == 0:
         have = ", ".join(str(y) for y in ds.years()) or "none"
@@ -500,10 +490,11 @@ def evaluate_years(
     history: dict[int, pl.DataFrame] = {}
     results = {}
     cfg = methodology.policy.electricity_surcharge
+    lookback = cfg.repeat_years - 1 if cfg.enabled else 0
+    available = set(ds.years())
     for year in sorted(years):
-        needed = range(year - cfg.repeat_years + 1, year)
-        for y in needed:
-            if y not in history and y in ds.years():
+        for y in range(year - lookback, year):
+            if y not in history and y in available:
                 history[y] = evaluate(ds, y, methodology, history).enterprises.select(
                     "uscc", "grade"
                 )
