@@ -475,6 +475,109 @@ def methodologies() -> None:
     console.print(table)
 
 
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        envvar="MUJUN_HOME",
+        help="The folder with the embedded database and secret key (default ./mujun-home).",
+    ),
+]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        envvar="MUJUN_DATABASE_URL",
+        help="postgresql://user:password@host:port/name instead of the embedded SQLite.",
+    ),
+]
+
+
+@app.command()
+def init(
+    home: HomeOption = None,
+    database: DatabaseOption = None,
+    username: Annotated[str, typer.Option(help="The first administrator's user name.")] = "admin",
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="MUJUN_ADMIN_PASSWORD",
+            help="The administrator's password (asked for when not given).",
+        ),
+    ] = ...,
+) -> None:
+    """Create the database (or bring it up to date) and its first administrator."""
+    from django.core.exceptions import ValidationError
+
+    from mujun.web.commands import create_admin, prepare
+
+    prepare(home, database)
+    try:
+        create_admin(username, password)
+    except ValidationError as exc:
+        _fail("password: " + " ".join(exc.messages))
+    except ValueError as exc:
+        _fail(str(exc))
+    console.print(
+        f"database ready; administrator [bold]{username}[/bold] created. Next: mujun serve"
+    )
+
+
+@app.command()
+def serve(
+    home: HomeOption = None,
+    database: DatabaseOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    threads: Annotated[int, typer.Option(min=1, help="Worker threads.")] = 8,
+) -> None:
+    """Serve the web app on an existing database."""
+    from mujun.web.commands import prepare
+    from mujun.web.commands import serve as run_server
+
+    prepare(home, database)
+    console.print(f"mujun on http://{host}:{port}/ (Ctrl+C stops)")
+    run_server(host, port, threads)
+
+
+@app.command()
+def backup(
+    out: Annotated[Path, typer.Argument(help="The backup file to write (.json.gz).")],
+    home: HomeOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Write the whole database to one file (portable between SQLite and PostgreSQL)."""
+    from mujun.web.commands import backup as run_backup
+    from mujun.web.commands import prepare
+
+    prepare(home, database)
+    n = run_backup(out)
+    console.print(f"{n:,} objects written to {out}")
+
+
+@app.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="A backup written by `mujun backup`.")],
+    home: HomeOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Replace the database's content with a backup (all-or-nothing)."""
+    from mujun.web.commands import prepare
+    from mujun.web.commands import restore as run_restore
+
+    if not path.is_file():
+        _fail(f"{path}: no such backup file")
+    prepare(home, database)
+    try:
+        n = run_restore(path)
+    except (OSError, ValueError) as exc:
+        _fail(f"{path}: not a mujun backup ({exc}); nothing changed")
+    console.print(f"{n:,} objects restored from {path}")
+
+
 def _district_table(results: dict) -> Table:
     import polars as pl
 
@@ -577,10 +680,34 @@ def demo(
         f"dataset {out / 'data'} · published lists {out / 'results'} · "
         f"methodology {m.name} sha256 {last.methodology_hash[:16]}… · input sha256 {last.input_hash[:16]}…"
     )
+    console.print("loading the demo into its embedded database …")
+    home = out / "home"
+    from mujun.web.commands import prepare, reset_sqlite
+
+    reset_sqlite(home)
+    prepare(home)
+    from mujun.web.demo import PASSWORD, demo_users, load_demo
+
+    with _progress() as progress:
+        task = progress.add_task("publishing", total=len(year_list))
+        load_demo(ds, year_list, on_year=lambda _: progress.advance(task))
+    logins = Table(title=f"demo logins (password {PASSWORD})")
+    logins.add_column("user")
+    logins.add_column("role")
+    logins.add_column("sees")
+    for username, role, label in demo_users(ds):
+        logins.add_row(username, role, label)
+    console.print(logins)
     if serve:
+        from mujun.web.commands import serve as run_server
+
         console.print(
-            "[dim]The web app is not part of this build yet: the results are in the folder above.[/dim]"
+            "mujun demo on [bold]http://127.0.0.1:8000/[/bold] (Ctrl+C stops; "
+            f"later: mujun serve --home {home})"
         )
+        run_server("127.0.0.1", 8000)
+    else:
+        console.print(f"serve it with: mujun serve --home {home}")
 
 
 def main() -> None:

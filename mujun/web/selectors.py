@@ -1,0 +1,129 @@
+"""Selectors: the read side of the web app. Aggregates are computed by the database over the
+published results (one query each), never by looping over enterprises in Python."""
+
+from __future__ import annotations
+
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Substr
+
+from mujun.dataset.reference import divisions, industries
+from mujun.web.models import Result, Run
+from mujun.web.roles import scope
+
+
+def division_names() -> dict[str, str]:
+    return divisions()
+
+
+def industry_names() -> dict[str, str]:
+    return {code: row["name_zh"] for code, row in industries().items()}
+
+
+def published_runs() -> dict[int, Run]:
+    """The run in force for each published year (the last published), oldest year first."""
+    runs: dict[int, Run] = {}
+    for run in Run.objects.filter(status=Run.Status.PUBLISHED).order_by(
+        "year", "published_at", "id"
+    ):
+        runs[run.year] = run
+    return dict(sorted(runs.items()))
+
+
+def results(user, run: Run):
+    return scope(user, Result.objects.filter(run=run))
+
+
+def per_mu(rows) -> dict:
+    """亩均税收 and 亩均增加值 of a set of results: sums over evaluated firms with land."""
+    agg = rows.filter(status="evaluated", land_mu__gt=0).aggregate(
+        tax=Sum("adjusted_tax"), va=Sum("value_added"), land=Sum("land_mu"), n=Count("id")
+    )
+    land = agg["land"] or 0.0
+    return {
+        "tax_per_mu": (agg["tax"] or 0.0) / land if land else None,
+        "va_per_mu": (agg["va"] or 0.0) / land if land else None,
+        "land_mu": land,
+        "firms": agg["n"],
+    }
+
+
+def grade_counts(rows) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for r in rows.exclude(grade="").values("list", "grade").annotate(n=Count("id")):
+        out.setdefault(r["list"], {})[r["grade"]] = r["n"]
+    return out
+
+
+def by_division(rows) -> list[dict]:
+    names = division_names()
+    out = []
+    for r in (
+        rows.filter(status="evaluated", land_mu__gt=0)
+        .values("division_code")
+        .annotate(
+            tax=Sum("adjusted_tax"),
+            land=Sum("land_mu"),
+            va=Sum("value_added"),
+            n=Count("id"),
+            a=Count("id", filter=Q(grade="A")),
+            d=Count("id", filter=Q(grade="D")),
+        )
+        .order_by("division_code")
+    ):
+        out.append(
+            {
+                "code": r["division_code"],
+                "name": names.get(r["division_code"], r["division_code"]),
+                "tax_per_mu": r["tax"] / r["land"] if r["land"] else None,
+                "va_per_mu": (r["va"] or 0) / r["land"] if r["land"] else None,
+                "firms": r["n"],
+                "a_share": r["a"] / r["n"] if r["n"] else None,
+                "d_share": r["d"] / r["n"] if r["n"] else None,
+            }
+        )
+    return out
+
+
+def by_industry(rows) -> list[dict]:
+    names = industry_names()
+    out = []
+    for r in (
+        rows.filter(status="evaluated", land_mu__gt=0)
+        .annotate(industry=Substr("industry_code", 1, 2))
+        .values("industry")
+        .annotate(tax=Sum("adjusted_tax"), land=Sum("land_mu"), n=Count("id"))
+        .order_by("industry")
+    ):
+        out.append(
+            {
+                "code": r["industry"],
+                "name": names.get(r["industry"], r["industry"]),
+                "tax_per_mu": r["tax"] / r["land"] if r["land"] else None,
+                "firms": r["n"],
+            }
+        )
+    return sorted(out, key=lambda x: -(x["tax_per_mu"] or 0))
+
+
+def movers(user, run: Run, previous: Run | None, n: int = 10) -> tuple[list[dict], list[dict]]:
+    """The best and worst movers by total score against the previous year's published run."""
+    if previous is None:
+        return [], []
+    before = dict(
+        results(user, previous).exclude(total_score=None).values_list("uscc", "total_score")
+    )
+    now = (
+        results(user, run)
+        .exclude(total_score=None)
+        .values("uscc", "name", "list", "grade", "total_score")
+    )
+    changes = []
+    for r in now:
+        if r["uscc"] in before:
+            changes.append({**r, "change": r["total_score"] - before[r["uscc"]]})
+    changes.sort(key=lambda r: (-r["change"], r["uscc"]))
+    return changes[:n], list(reversed(changes[-n:])) if len(changes) > n else []
+
+
+def annotate_tax(rows):
+    return rows.annotate(tax_share=F("adjusted_tax") / F("land_mu"))

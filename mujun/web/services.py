@@ -1,0 +1,618 @@
+"""Services: the functions that change what the web app stores. Each is one transaction — an
+import, a commit, a run, a publication, an objection's resolution is all-or-nothing — and each
+records its actor in the audit trail. Views call these; these call mujun.engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import polars as pl
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from mujun.dataset import Dataset
+from mujun.dataset.schema import M2_PER_MU, TABLES
+from mujun.engine import evaluate
+from mujun.engine.evaluate import Evaluation
+from mujun.methodologies import load_methodology, parse_methodology
+from mujun.web.audit import record
+from mujun.web.models import (
+    DataTable,
+    DataVersion,
+    Enterprise,
+    LandShare,
+    Objection,
+    Parcel,
+    ParcelResult,
+    Preset,
+    Result,
+    Run,
+)
+
+BATCH = 5000
+# the fields an enterprise may object to, and the table they live in
+OBJECTABLE = (
+    "tax_paid",
+    "fixed_asset_vat_credit",
+    "value_added",
+    "revenue",
+    "output",
+    "energy_tce",
+    "emissions_eq",
+    "rd_expense",
+    "employees",
+    "electricity_kwh",
+)
+
+
+class ServiceError(ValueError):
+    """A request that cannot be carried out as asked (shown to the user, nothing changed)."""
+
+
+# ---------------------------------------------------------------- data versions
+
+
+def _parquet(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="zstd", statistics=False)
+    return buffer.getvalue()
+
+
+def store_dataset(
+    ds: Dataset,
+    kind: str,
+    user=None,
+    *,
+    note: str = "",
+    files: list[str] | None = None,
+    problems: list[dict] | None = None,
+    report_xlsx: bytes | None = None,
+    parent: DataVersion | None = None,
+    nonce: str | None = None,
+) -> DataVersion:
+    """Stage a validated dataset as a new data version (one row per table)."""
+    with transaction.atomic():
+        if nonce and (existing := DataVersion.objects.filter(nonce=nonce).first()):
+            return existing  # a form submitted twice
+        version = DataVersion.objects.create(
+            kind=kind,
+            fingerprint=ds.fingerprint(),
+            note=note,
+            files=files or [],
+            problems=problems or [],
+            report_xlsx=report_xlsx,
+            enterprises=ds.enterprises.height,
+            years=ds.years(),
+            created_by=user,
+            parent=parent,
+            nonce=nonce,
+        )
+        DataTable.objects.bulk_create(
+            DataTable(version=version, name=name, rows=frame.height, parquet=_parquet(frame))
+            for name, frame in ds.tables().items()
+        )
+    return version
+
+
+@lru_cache(maxsize=8)
+def _load(version_id: int) -> Dataset:
+    frames = {
+        t.name: pl.read_parquet(io.BytesIO(bytes(t.parquet)))
+        for t in DataTable.objects.filter(version_id=version_id)
+    }
+    missing = {t.name for t in TABLES} - set(frames)
+    if missing:
+        raise ServiceError(f"data version {version_id} lacks tables {sorted(missing)}")
+    # validated when it was staged, and immutable since: no second validation
+    return Dataset(**{t.name: frames[t.name] for t in TABLES})
+
+
+def load_dataset(version: DataVersion) -> Dataset:
+    """The canonical dataset of a version: one query for all its tables, cached per process."""
+    return _load(version.pk)
+
+
+def head() -> DataVersion | None:
+    """The current data: the last committed version."""
+    return DataVersion.objects.filter(status=DataVersion.Status.COMMITTED).order_by("-id").first()
+
+
+def _lock():
+    """Serialize commits and publications (two analysts at once queue, nothing interleaves)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(4242)")
+    # SQLite: transactions are IMMEDIATE (settings), which already serializes writers
+
+
+def commit_version(version: DataVersion, user=None) -> DataVersion:
+    """Make a staged version the current data and refresh the directory of enterprises and parcels."""
+    with transaction.atomic():
+        _lock()
+        version = DataVersion.objects.select_for_update().get(pk=version.pk)
+        if version.status == DataVersion.Status.COMMITTED:
+            return version
+        if version.status != DataVersion.Status.STAGED:
+            raise ServiceError(f"data version {version.pk} was {version.status}")
+        if version.parent is None:
+            version.parent = head()
+        version.status = DataVersion.Status.COMMITTED
+        version.decided_at = timezone.now()
+        version.save()
+        refresh_directory(load_dataset(version))
+    return version
+
+
+def discard_version(version: DataVersion, user=None) -> DataVersion:
+    with transaction.atomic():
+        version = DataVersion.objects.select_for_update().get(pk=version.pk)
+        if version.status == DataVersion.Status.STAGED:
+            version.status = DataVersion.Status.DISCARDED
+            version.decided_at = timezone.now()
+            version.save()
+    return version
+
+
+def refresh_directory(ds: Dataset) -> None:
+    """Rebuild the enterprise and parcel directory from a dataset (inside the caller's transaction)."""
+    quals = (
+        ds.qualifications.group_by("uscc", maintain_order=True)
+        .agg(pl.col("kind").unique(maintain_order=True).sort().str.join(";"))
+        .rename({"kind": "qualifications"})
+    )
+    firms = ds.enterprises.join(quals, on="uscc", how="left", maintain_order="left")
+    Enterprise.objects.all().delete()
+    Parcel.objects.all().delete()
+    bulk_insert(
+        Enterprise,
+        [
+            Enterprise(
+                uscc=r["uscc"],
+                name=r["name"],
+                industry_code=r["industry_code"],
+                division_code=r["division_code"],
+                zones=r["zones"] or "",
+                qualifications=r["qualifications"] or "",
+            )
+            for r in firms.iter_rows(named=True)
+        ],
+    )
+    bulk_insert(
+        Parcel,
+        [
+            Parcel(
+                parcel_id=r["parcel_id"],
+                owner_uscc=r["owner_uscc"],
+                division_code=r["division_code"],
+                area_m2=r["area_m2"],
+                geometry=r["geometry"] or "",
+            )
+            for r in ds.parcels.iter_rows(named=True)
+        ],
+    )
+
+
+def bulk_insert(model, objects: list) -> None:
+    for start in range(0, len(objects), BATCH):
+        model.objects.bulk_create(objects[start : start + BATCH])
+
+
+def import_files(paths: list[Path], names: list[str], user=None, nonce: str | None = None):
+    """Import uploaded files as a staged version: a canonical dataset workbook (sheets named after
+    the tables) is loaded as it is; bureau files go through mujun.ingest. Returns (version or None,
+    problems): nothing is stored when there is any error."""
+    from mujun.dataset import DatasetError
+    from mujun.dataset import load as load_canonical
+    from mujun.ingest import ingest
+    from mujun.ingest.report import write_report
+
+    if len(paths) == 1 and _is_canonical(paths[0]):
+        try:
+            ds = load_canonical(paths[0])
+        except DatasetError as exc:
+            return None, [_problem_dict(p, names[0]) for p in exc.problems]
+        version = store_dataset(ds, DataVersion.Kind.IMPORT, user, files=names, nonce=nonce)
+        return version, []
+    result = ingest(paths)
+    problems = [
+        {
+            "severity": p.severity,
+            "file": names[paths.index(Path(p.file))] if Path(p.file) in paths else p.file,
+            "sheet": p.sheet or "",
+            "row": p.row,
+            "column": p.column or "",
+            "message": p.message,
+        }
+        for p in result.problems
+    ]
+    if result.errors or result.dataset is None:
+        return None, problems
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "ingest-report.xlsx"
+        write_report(result, report)
+        report_bytes = report.read_bytes()
+    version = store_dataset(
+        result.dataset,
+        DataVersion.Kind.IMPORT,
+        user,
+        files=names,
+        problems=problems,
+        report_xlsx=report_bytes,
+        nonce=nonce,
+    )
+    return version, problems
+
+
+def _is_canonical(path: Path) -> bool:
+    if path.suffix.lower() != ".xlsx":
+        return False
+    from python_calamine import CalamineWorkbook
+
+    sheets = set(CalamineWorkbook.from_path(str(path)).sheet_names)
+    return {"enterprises", "annual", "parcels"} <= sheets
+
+
+def _problem_dict(problem, file: str) -> dict:
+    return {
+        "severity": "error",
+        "file": file,
+        "sheet": getattr(problem, "table", "") or "",
+        "row": getattr(problem, "row", None),
+        "column": getattr(problem, "column", "") or "",
+        "message": getattr(problem, "message", str(problem)),
+    }
+
+
+# ---------------------------------------------------------------- presets
+
+
+def ensure_preset(name: str, user=None) -> Preset:
+    """The latest version of a preset, created from the shipped TOML the first time."""
+    preset = Preset.objects.filter(name=name).order_by("-version").first()
+    if preset is None:
+        from importlib.resources import files
+
+        text = (files("mujun.methodologies") / f"{name}.toml").read_text(encoding="utf-8")
+        m = load_methodology(name)
+        preset = Preset.objects.create(
+            name=name, version=1, toml=text, methodology_hash=m.digest(), created_by=user
+        )
+    return preset
+
+
+def save_preset(name: str, toml_text: str, user=None, note: str = "") -> Preset:
+    """A new version of a preset (validated); an unchanged methodology makes no new version."""
+    m = parse_methodology(toml_text, f"preset {name}")
+    with transaction.atomic():
+        latest = Preset.objects.select_for_update().filter(name=name).order_by("-version").first()
+        if latest is not None and latest.methodology_hash == m.digest():
+            return latest
+        return Preset.objects.create(
+            name=name,
+            version=(latest.version + 1) if latest else 1,
+            toml=toml_text,
+            methodology_hash=m.digest(),
+            note=note,
+            created_by=user,
+        )
+
+
+def methodology_of(preset: Preset):
+    return _methodology(preset.pk, preset.toml)
+
+
+@lru_cache(maxsize=32)
+def _methodology(pk: int, text: str):
+    return parse_methodology(text, f"preset {pk}")
+
+
+# ---------------------------------------------------------------- runs
+
+
+@lru_cache(maxsize=16)
+def _evaluation(data_id: int, preset_id: int, year: int) -> Evaluation:
+    preset = Preset.objects.get(pk=preset_id)
+    return evaluate(_load(data_id), year, methodology_of(preset))
+
+
+def evaluation_of(run: Run) -> Evaluation:
+    """The engine's full result for a run (recomputed from its stored inputs, cached per process:
+    the same inputs and preset give the same result to the bit)."""
+    return _evaluation(run.data_id, run.preset_id, run.year)
+
+
+def _clean(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+FIXED = {
+    "uscc",
+    "name",
+    "year",
+    "group",
+    "list",
+    "division_code",
+    "industry_code",
+    "land_mu",
+    "tax_paid",
+    "adjusted_tax",
+    "total_score",
+    "grade",
+    "status",
+    "reason",
+    "rank",
+}
+
+
+def _summary(ev: Evaluation, frame: pl.DataFrame) -> dict:
+    graded = frame.filter(pl.col("grade").is_not_null())
+    counts = graded.group_by("list", "grade").len().sort("list", "grade").to_dicts()
+    cuts = (
+        graded.group_by("list", "grade")
+        .agg(pl.col("total_score").min().alias("min_score"))
+        .sort("list", "grade")
+        .to_dicts()
+    )
+    landed = frame.filter(pl.col("status") == "evaluated", pl.col("land_mu") > 0)
+    totals = {
+        "enterprises": frame.height,
+        "evaluated": frame.filter(pl.col("status") == "evaluated").height,
+        "land_mu": landed["land_mu"].sum(),
+        "adjusted_tax": landed["adjusted_tax"].sum(),
+        "value_added": landed["value_added"].sum(),
+    }
+    statuses = frame.group_by("status").len().sort("status").to_dicts()
+    return {
+        "counts": counts,
+        "cuts": cuts,
+        "totals": totals,
+        "statuses": statuses,
+        "benchmarks": [{k: _clean(v) for k, v in r.items()} for r in ev.benchmarks.to_dicts()],
+    }
+
+
+def create_run(year: int, preset: Preset, data: DataVersion, user=None, nonce=None) -> Run:
+    """Evaluate a year on a data version with a preset and store the result as a preview run."""
+    if nonce and (existing := Run.objects.filter(nonce=nonce).first()):
+        return existing
+    if data.status != DataVersion.Status.COMMITTED:
+        raise ServiceError(f"data version {data.pk} is {data.status}, not committed")
+    ds = load_dataset(data)
+    if year not in ds.years():
+        raise ServiceError(f"year {year} is not in data version {data.pk} ({ds.years()})")
+    ev = _evaluation(data.pk, preset.pk, year)
+    annual = ds.annual.filter(pl.col("year") == year).select("uscc", "value_added")
+    frame = ev.enterprises.join(annual, on="uscc", how="left", maintain_order="left")
+    try:
+        with transaction.atomic():
+            run = Run.objects.create(
+                year=year,
+                preset=preset,
+                data=data,
+                input_hash=ev.input_hash,
+                methodology_hash=ev.methodology_hash,
+                summary=_summary(ev, frame),
+                created_by=user,
+                nonce=nonce,
+            )
+            _store_results(run, ev, frame, ds)
+    except IntegrityError:
+        if nonce and (existing := Run.objects.filter(nonce=nonce).first()):
+            return existing
+        raise
+    return run
+
+
+def _store_results(run: Run, ev: Evaluation, frame: pl.DataFrame, ds: Dataset) -> None:
+    results = []
+    for r in frame.iter_rows(named=True):
+        values = {k: _clean(v) for k, v in r.items() if k not in FIXED and v is not None}
+        results.append(
+            Result(
+                run=run,
+                uscc=r["uscc"],
+                name=r["name"],
+                year=r["year"],
+                group=r["group"] or "",
+                list=r["list"] or "",
+                division_code=r["division_code"],
+                industry_code=r["industry_code"],
+                land_mu=_clean(r["land_mu"]),
+                tax_paid=_clean(r["tax_paid"]),
+                adjusted_tax=_clean(r["adjusted_tax"]),
+                value_added=_clean(r["value_added"]),
+                tax_per_mu=_clean(r.get("ind_tax_per_mu")),
+                total_score=_clean(r["total_score"]),
+                grade=r["grade"] or "",
+                status=r["status"],
+                reason=r["reason"] or "",
+                rank=r["rank"],
+                values=values,
+            )
+        )
+    bulk_insert(Result, results)
+    names = dict(zip(ds.enterprises["uscc"], ds.enterprises["name"], strict=True))
+    occupants: dict[str, list[dict]] = {}
+    shares = []
+    for a in ev.allocation.iter_rows(named=True):
+        land_mu = a["land_m2"] / M2_PER_MU
+        occupants.setdefault(a["parcel_id"], []).append(
+            {
+                "uscc": a["uscc"],
+                "name": names.get(a["uscc"], ""),
+                "role": a["role"],
+                "land_mu": land_mu,
+            }
+        )
+        shares.append(
+            LandShare(
+                run=run, parcel_id=a["parcel_id"], uscc=a["uscc"], role=a["role"], land_mu=land_mu
+            )
+        )
+    bulk_insert(LandShare, shares)
+    divisions = dict(zip(ds.parcels["parcel_id"], ds.parcels["division_code"], strict=True))
+    parcels = [
+        ParcelResult(
+            run=run,
+            parcel_id=p["parcel_id"],
+            owner_uscc=p["owner_uscc"],
+            division_code=divisions.get(p["parcel_id"], ""),
+            area_mu=p["area_mu"],
+            occupied_share=_clean(p["occupied_share"]),
+            vacant_share=_clean(p["vacant_share"]),
+            tax_per_mu=_clean(p["tax_per_mu"]),
+            value_added_per_mu=_clean(p["value_added_per_mu"]),
+            grade=p["grade"] or "",
+            occupants=occupants.get(p["parcel_id"], []),
+        )
+        for p in ev.parcels.iter_rows(named=True)
+    ]
+    bulk_insert(ParcelResult, parcels)
+
+
+def published(year: int) -> Run | None:
+    """The run in force for a year: the last one published."""
+    return (
+        Run.objects.filter(year=year, status=Run.Status.PUBLISHED)
+        .order_by("-published_at", "-id")
+        .first()
+    )
+
+
+def published_xlsx(ev: Evaluation) -> bytes:
+    from mujun.reports.published import write_published
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "published.xlsx"
+        write_published(ev, path)
+        return path.read_bytes()
+
+
+def publish_run(run: Run, user=None) -> Run:
+    """Publish a preview run (idempotent: publishing twice is publishing once). The run it replaces,
+    if any, stays published and visible; the new one supersedes it."""
+    with transaction.atomic():
+        _lock()
+        run = Run.objects.select_for_update().get(pk=run.pk)
+        if run.status == Run.Status.PUBLISHED:
+            return run
+        previous = published(run.year)
+        run.status = Run.Status.PUBLISHED
+        run.published_by = user
+        run.published_at = timezone.now()
+        run.supersedes = previous
+        run.published_xlsx = published_xlsx(evaluation_of(run))
+        run.save()
+        record(run, "publish", user, year=run.year, input_hash=run.input_hash)
+    return run
+
+
+def published_years() -> list[int]:
+    return sorted(
+        Run.objects.filter(status=Run.Status.PUBLISHED).values_list("year", flat=True).distinct()
+    )
+
+
+# ---------------------------------------------------------------- objections
+
+
+def file_objection(
+    run: Run, uscc: str, field: str, proposed: float | None, explanation: str, user, nonce=None
+) -> Objection:
+    if field not in OBJECTABLE:
+        raise ServiceError(
+            f"{field!r} cannot be objected to; expected one of {', '.join(OBJECTABLE)}"
+        )
+    if not explanation.strip():
+        raise ServiceError("an objection needs an explanation")
+    if nonce and (existing := Objection.objects.filter(nonce=nonce).first()):
+        return existing
+    ds = load_dataset(run.data)
+    row = ds.annual.filter(pl.col("uscc") == uscc, pl.col("year") == run.year)
+    if row.is_empty():
+        raise ServiceError(f"{uscc} has no {run.year} data in run {run.pk}")
+    current = row[field][0]
+    try:
+        with transaction.atomic():
+            return Objection.objects.create(
+                uscc=uscc,
+                run=run,
+                year=run.year,
+                field=field,
+                current_value=current,
+                proposed_value=proposed,
+                explanation=explanation.strip(),
+                created_by=user,
+                nonce=nonce,
+            )
+    except IntegrityError:
+        if nonce and (existing := Objection.objects.filter(nonce=nonce).first()):
+            return existing
+        raise
+
+
+def reject_objection(objection: Objection, reason: str, user) -> Objection:
+    if not reason.strip():
+        raise ServiceError("a rejection needs a reason")
+    with transaction.atomic():
+        objection = Objection.objects.select_for_update().get(pk=objection.pk)
+        if objection.status != Objection.Status.OPEN:
+            return objection
+        objection.status = Objection.Status.REJECTED
+        objection.resolution = reason.strip()
+        objection.resolved_by = user
+        objection.resolved_at = timezone.now()
+        objection.save()
+    return objection
+
+
+def accept_objection(
+    objection: Objection, value: float, reason: str, user
+) -> tuple[Objection, Run]:
+    """Accept an objection: the corrected value becomes a new committed data version (who, when and
+    why recorded on the objection and in the audit trail) and the year is evaluated again as a new
+    preview run, to be published in place of the old one."""
+    if not reason.strip():
+        raise ServiceError("an accepted objection needs the reason for the correction")
+    with transaction.atomic():
+        _lock()
+        objection = Objection.objects.select_for_update().get(pk=objection.pk)
+        if objection.status != Objection.Status.OPEN:
+            raise ServiceError(f"objection {objection.pk} is already {objection.status}")
+        base = head()
+        ds = load_dataset(base)
+        annual = ds.annual.with_columns(
+            pl.when((pl.col("uscc") == objection.uscc) & (pl.col("year") == objection.year))
+            .then(pl.lit(float(value)))
+            .otherwise(pl.col(objection.field))
+            .cast(ds.annual.schema[objection.field])
+            .alias(objection.field)
+        )
+        corrected = Dataset.from_frames(**{**ds.tables(), "annual": annual})
+        note = (
+            f"objection {objection.pk}: {objection.uscc} {objection.year} {objection.field} "
+            f"{objection.current_value} → {value}; {reason.strip()}"
+        )
+        version = store_dataset(
+            corrected, DataVersion.Kind.CORRECTION, user, note=note, parent=base
+        )
+        version = commit_version(version, user)
+        objection.status = Objection.Status.ACCEPTED
+        objection.resolution = reason.strip()
+        objection.proposed_value = value
+        objection.correction = version
+        objection.resolved_by = user
+        objection.resolved_at = timezone.now()
+        objection.save()
+        run = create_run(objection.year, objection.run.preset, version, user)
+    return objection, run

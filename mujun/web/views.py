@@ -1,0 +1,956 @@
+"""The pages. Views are thin: they check the user's rights (roles.py), call selectors to read and
+services to change, and render. Every object page answers 404 for an object outside the user's
+scope and 403 for a capability the role lacks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+import uuid
+from pathlib import Path
+
+import plotly.graph_objects as go
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mujun.web import selectors, services
+from mujun.web.audit import record
+from mujun.web.models import (
+    DataVersion,
+    Enterprise,
+    LandShare,
+    Objection,
+    Parcel,
+    ParcelResult,
+    Preset,
+    Result,
+    Role,
+    Run,
+)
+from mujun.web.roles import role_of, scope
+
+GRADE_COLOURS = {"A": "#1a9850", "B": "#91cf60", "C": "#fc8d59", "D": "#d73027", "": "#bdbdbd"}
+LIST_NAMES = {
+    "above": "规上企业",
+    "below": "规下企业（用地 ≥ 3 亩）",
+    "below_small": "规下企业（用地 < 3 亩）",
+    "tenant": "租赁企业",
+}
+INDICATOR_NAMES = {
+    "tax_per_mu": "亩均税收（万元/亩）",
+    "va_per_mu": "亩均增加值（万元/亩）",
+    "va_per_energy": "单位能耗增加值（万元/吨标煤）",
+    "va_per_emission": "单位排放增加值（万元/吨）",
+    "labour_productivity": "全员劳动生产率（万元/人）",
+    "rd_intensity": "研发经费占比",
+    "tax_per_kwh": "单位电耗税收（万元/千瓦时）",
+}
+
+
+def need(user, perm: str, obj=None, missing=PermissionDenied) -> None:
+    """Refuse unless the user has the permission: 403 for capabilities, 404 for objects."""
+    if not user.has_perm(perm, obj):
+        raise missing()
+
+
+def _figure(fig: go.Figure) -> str:
+    fig.update_layout(
+        margin={"l": 40, "r": 10, "t": 30, "b": 40},
+        height=320,
+        font={"family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif"},
+        template="plotly_white",
+    )
+    return fig.to_json()
+
+
+def _year(request, runs: dict[int, Run]) -> int | None:
+    if not runs:
+        return None
+    try:
+        year = int(request.GET.get("year", max(runs)))
+    except ValueError:
+        raise Http404 from None
+    if year not in runs:
+        raise Http404
+    return year
+
+
+# ---------------------------------------------------------------- home and overview
+
+
+@login_required
+def home(request):
+    if role_of(request.user) == Role.ENTERPRISE:
+        return redirect("profile", uscc=request.user.profile.uscc)
+    if request.user.has_perm("web.view_overview"):
+        return redirect("overview")
+    raise PermissionDenied
+
+
+@login_required
+def overview(request):
+    need(request.user, "web.view_overview")
+    runs = selectors.published_runs()
+    year = _year(request, runs)
+    if year is None:
+        return render(request, "web/empty.html", {"title": _("Overview")})
+    run = runs[year]
+    rows = selectors.results(request.user, run)
+    kpi = selectors.per_mu(rows)
+    trend = [
+        {"year": y, **selectors.per_mu(selectors.results(request.user, r))} for y, r in runs.items()
+    ]
+    counts = selectors.grade_counts(rows)
+    divisions = selectors.by_division(rows)
+    industries = selectors.by_industry(rows)
+    previous = runs.get(year - 1)
+    best, worst = selectors.movers(request.user, run, previous)
+    base = reverse("enterprises")
+
+    trend_fig = go.Figure()
+    trend_fig.add_scatter(
+        x=[t["year"] for t in trend],
+        y=[t["tax_per_mu"] for t in trend],
+        name="亩均税收",
+        mode="lines+markers",
+    )
+    trend_fig.add_scatter(
+        x=[t["year"] for t in trend],
+        y=[t["va_per_mu"] for t in trend],
+        name="亩均增加值",
+        mode="lines+markers",
+    )
+    trend_fig.update_layout(yaxis_title="万元/亩")
+
+    grade_fig = go.Figure()
+    for grade in "ABCD":
+        lists = [name for name in LIST_NAMES if name in counts]
+        totals = [sum(counts[name].values()) for name in lists]
+        grade_fig.add_bar(
+            name=grade,
+            x=[LIST_NAMES[name] for name in lists],
+            y=[
+                counts[name].get(grade, 0) / t if t else 0
+                for name, t in zip(lists, totals, strict=True)
+            ],
+            marker_color=GRADE_COLOURS[grade],
+            customdata=[f"{base}?year={year}&list={name}&grade={grade}" for name in lists],
+        )
+    grade_fig.update_layout(barmode="stack", yaxis_tickformat=".0%")
+
+    division_fig = go.Figure(
+        go.Bar(
+            x=[d["name"] for d in divisions],
+            y=[d["tax_per_mu"] for d in divisions],
+            customdata=[f"{base}?year={year}&division={d['code']}" for d in divisions],
+            marker_color="#3182bd",
+        )
+    )
+    division_fig.update_layout(yaxis_title="亩均税收（万元/亩）")
+    top = industries[:15]
+    industry_fig = go.Figure(
+        go.Bar(
+            y=[f"{i['code']} {i['name']}" for i in top][::-1],
+            x=[i["tax_per_mu"] for i in top][::-1],
+            orientation="h",
+            customdata=[f"{base}?year={year}&industry={i['code']}" for i in top][::-1],
+            marker_color="#756bb1",
+        )
+    )
+    industry_fig.update_layout(xaxis_title="亩均税收（万元/亩）", height=420)
+    return render(
+        request,
+        "web/overview.html",
+        {
+            "year": year,
+            "years": list(runs),
+            "run": run,
+            "kpi": kpi,
+            "trend": trend,
+            "counts": {LIST_NAMES.get(k, k): v for k, v in counts.items()},
+            "divisions": divisions,
+            "industries": industries,
+            "best": best,
+            "worst": worst,
+            "figures": {
+                "trend": _figure(trend_fig),
+                "grades": _figure(grade_fig),
+                "divisions": _figure(division_fig),
+                "industries": _figure(industry_fig),
+            },
+        },
+    )
+
+
+# ---------------------------------------------------------------- enterprises
+
+
+class EnterpriseFilter(forms.Form):
+    year = forms.IntegerField(required=False)
+    grade = forms.ChoiceField(required=False, choices=[("", "—"), *[(g, g) for g in "ABCD"]])
+    list = forms.ChoiceField(required=False, choices=[("", "—"), *LIST_NAMES.items()])
+    division = forms.CharField(required=False, max_length=12)
+    industry = forms.CharField(required=False, max_length=4)
+    qualification = forms.CharField(required=False, max_length=20)
+    q = forms.CharField(required=False, max_length=60)
+
+
+def _filtered(request, run: Run, form: EnterpriseFilter):
+    rows = selectors.results(request.user, run)
+    data = form.cleaned_data
+    if data.get("grade"):
+        rows = rows.filter(grade=data["grade"])
+    if data.get("list"):
+        rows = rows.filter(list=data["list"])
+    if data.get("division"):
+        rows = rows.filter(division_code=data["division"])
+    if data.get("industry"):
+        rows = rows.filter(industry_code__startswith=data["industry"])
+    if data.get("qualification"):
+        rows = rows.filter(
+            uscc__in=Enterprise.objects.filter(
+                qualifications__contains=data["qualification"]
+            ).values("uscc")
+        )
+    if data.get("q"):
+        q = data["q"].strip()
+        rows = rows.filter(Q(name__icontains=q) | Q(uscc__startswith=q.upper()))
+    return rows.order_by("list", "rank", "uscc")
+
+
+def _columns(user) -> list[tuple[str, str]]:
+    columns = [
+        ("uscc", "统一社会信用代码"),
+        ("name", "企业名称"),
+        ("list", "名单"),
+        ("division", "镇街"),
+        ("industry_code", "行业代码"),
+        ("land_mu", "用地（亩）"),
+    ]
+    if user.has_perm("web.view_tax_list"):
+        columns += [("tax_paid", "实缴税金（万元）"), ("adjusted_tax", "调整后税收（万元）")]
+    columns += [
+        ("tax_per_mu", "亩均税收（万元/亩）"),
+        ("total_score", "综合得分"),
+        ("grade", "等级"),
+        ("rank", "排名"),
+        ("status", "状态"),
+    ]
+    return columns
+
+
+def _row(r: Result, divisions: dict[str, str]) -> dict:
+    return {
+        "uscc": r.uscc,
+        "name": r.name,
+        "list": LIST_NAMES.get(r.list, r.list),
+        "division": divisions.get(r.division_code, r.division_code),
+        "industry_code": r.industry_code,
+        "land_mu": r.land_mu,
+        "tax_paid": r.tax_paid,
+        "adjusted_tax": r.adjusted_tax,
+        "tax_per_mu": r.tax_per_mu,
+        "total_score": r.total_score,
+        "grade": r.grade,
+        "rank": r.rank,
+        "status": r.status,
+    }
+
+
+def escape_cell(value):
+    """Defuse spreadsheet formula injection: text starting with = + - @ (or a tab/CR) is prefixed
+    with an apostrophe (OWASP's advice for CSV and spreadsheet exports)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@login_required
+def enterprises(request):
+    need(request.user, "web.list_enterprises")
+    runs = selectors.published_runs()
+    form = EnterpriseFilter(request.GET)  # bound even when empty: every filter is optional
+    if not runs:
+        return render(request, "web/empty.html", {"title": _("Enterprises")})
+    if not form.is_valid():
+        return HttpResponse(status=400)
+    year = _year(request, runs)
+    rows = _filtered(request, runs[year], form)
+    columns = _columns(request.user)
+    divisions = selectors.division_names()
+    export = request.GET.get("export")
+    if export in ("csv", "xlsx"):
+        record(
+            runs[year],
+            "export enterprises",
+            request.user,
+            format=export,
+            filters=request.GET.dict(),
+        )
+        return _export(rows, columns, divisions, export, year)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "web/enterprises.html",
+        {
+            "form": form,
+            "year": year,
+            "years": list(runs),
+            "page": page,
+            "columns": columns,
+            "rows": [_row(r, divisions) for r in page.object_list],
+            "query": query.urlencode(),
+            "divisions": divisions,
+        },
+    )
+
+
+def _export(rows, columns, divisions, fmt: str, year: int) -> HttpResponse:
+    header = [label for _, label in columns]
+    records = (
+        [escape_cell(_row(r, divisions)[key]) for key, _ in columns] for r in rows.iterator(2000)
+    )
+    name = f"enterprises-{year}.{fmt}"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows(records)
+        response = HttpResponse(
+            ("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        import xlsxwriter
+
+        buffer = io.BytesIO()
+        book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
+        sheet = book.add_worksheet(str(year))
+        sheet.write_row(0, 0, header)
+        for i, record_ in enumerate(records, start=1):
+            sheet.write_row(i, 0, record_)
+        book.close()
+        response = HttpResponse(
+            buffer.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _enterprise(request, uscc: str) -> Enterprise:
+    firm = Enterprise.objects.filter(uscc=uscc).first()
+    if firm is None or not request.user.has_perm("web.view_enterprise", firm):
+        raise Http404
+    return firm
+
+
+@login_required
+def profile(request, uscc: str):
+    firm = _enterprise(request, uscc)
+    runs = selectors.published_runs()
+    show_tax = request.user.has_perm("web.view_tax", firm)
+    by_run = {r.run_id: r for r in Result.objects.filter(uscc=uscc, run__in=list(runs.values()))}
+    years = []
+    for year, run in runs.items():
+        r = by_run.get(run.pk)
+        if r is not None:
+            years.append({"year": year, "run": run, "r": r, "v": r.values})
+    indicator_ids = [i for i in INDICATOR_NAMES if any(f"ind_{i}" in y["v"] for y in years)]
+    table = [
+        {
+            "id": i,
+            "name": INDICATOR_NAMES[i],
+            "values": [y["v"].get(f"ind_{i}") for y in years],
+            "scores": [y["v"].get(f"score_{i}") for y in years],
+        }
+        for i in indicator_ids
+    ]
+    changes = _changes(years, indicator_ids)
+    latest = years[-1] if years else None
+    shares = []
+    if latest:
+        shares = list(LandShare.objects.filter(uscc=uscc, run=latest["run"]).order_by("parcel_id"))
+    figures = {}
+    if years:
+        fig = go.Figure()
+        fig.add_scatter(
+            x=[y["year"] for y in years],
+            y=[y["r"].total_score for y in years],
+            mode="lines+markers+text",
+            text=[y["r"].grade or "—" for y in years],
+            textposition="top center",
+            name="综合得分",
+        )
+        figures["score"] = _figure(fig)
+        if show_tax:
+            tax = go.Figure()
+            tax.add_bar(
+                x=[y["year"] for y in years], y=[y["r"].tax_paid for y in years], name="实缴税金"
+            )
+            tax.add_bar(
+                x=[y["year"] for y in years],
+                y=[y["r"].adjusted_tax for y in years],
+                name="调整后税收",
+            )
+            tax.update_layout(yaxis_title="万元")
+            figures["tax"] = _figure(tax)
+    objections = (
+        Objection.objects.filter(uscc=uscc)
+        if request.user.has_perm("web.view_objection", firm)
+        else Objection.objects.none()
+    )
+    can_object = request.user.has_perm("web.file_objection", firm) and latest is not None
+    return render(
+        request,
+        "web/profile.html",
+        {
+            "firm": firm,
+            "division": selectors.division_names().get(firm.division_code, firm.division_code),
+            "industry": selectors.industry_names().get(firm.industry_code, ""),
+            "years": years,
+            "table": table,
+            "changes": changes,
+            "latest": latest,
+            "shares": shares,
+            "show_tax": show_tax,
+            "figures": figures,
+            "objections": objections,
+            "objection_form": ObjectionForm(initial={"nonce": uuid.uuid4().hex})
+            if can_object
+            else None,
+            "list_names": LIST_NAMES,
+        },
+    )
+
+
+def _changes(years: list[dict], indicator_ids: list[str]) -> dict | None:
+    """What changed from last year and why: each indicator's score change (the score is their sum,
+    plus bonus, minus deduction), largest first."""
+    if len(years) < 2:
+        return None
+    before, now = years[-2], years[-1]
+    items = []
+    for i in indicator_ids:
+        s0, s1 = before["v"].get(f"score_{i}"), now["v"].get(f"score_{i}")
+        v0, v1 = before["v"].get(f"ind_{i}"), now["v"].get(f"ind_{i}")
+        if s0 is None and s1 is None:
+            continue
+        items.append(
+            {
+                "name": INDICATOR_NAMES[i],
+                "before": v0,
+                "now": v1,
+                "delta": (s1 or 0.0) - (s0 or 0.0),
+            }
+        )
+    for key, label in (("bonus", "加分"), ("deduction", "扣分")):
+        d0, d1 = before["v"].get(key) or 0.0, now["v"].get(key) or 0.0
+        if d0 or d1:
+            sign = 1 if key == "bonus" else -1
+            items.append({"name": label, "before": d0, "now": d1, "delta": sign * (d1 - d0)})
+    items.sort(key=lambda x: -abs(x["delta"]))
+    total0, total1 = before["r"].total_score, now["r"].total_score
+    return {
+        "from_year": before["year"],
+        "to_year": now["year"],
+        "grade_before": before["r"].grade,
+        "grade_now": now["r"].grade,
+        "score_delta": (total1 - total0) if total0 is not None and total1 is not None else None,
+        "items": items,
+    }
+
+
+@login_required
+def explain(request, uscc: str):
+    """The engine's explanation of the latest published year (fetched by the profile page)."""
+    from mujun.engine import explain as engine_explain
+
+    firm = _enterprise(request, uscc)
+    runs = selectors.published_runs()
+    if not runs:
+        raise Http404
+    year = _year(request, runs)
+    run = runs[year]
+    ev = services.evaluation_of(run)
+    try:
+        contributions = engine_explain.contributions(ev, uscc).to_dicts()
+        takes = engine_explain.what_it_takes(ev, uscc)
+    except engine_explain.ExplainError as exc:
+        return render(request, "web/explain.html", {"error": str(exc), "firm": firm})
+    show_tax = request.user.has_perm("web.view_tax", firm)
+    # a single firm's tax amounts only for those who may see its tax; others get the indicators
+    sentences = (
+        [engine_explain.describe_input(c) for c in takes["inputs"]]
+        if show_tax
+        else [
+            f"{INDICATOR_NAMES.get(c.what, c.what)}: "
+            + (f"{c.current:,.4g} → {c.needed:,.4g}" if c.needed is not None else c.reason)
+            for c in takes["indicators"]
+        ]
+    )
+    return render(
+        request,
+        "web/explain.html",
+        {
+            "firm": firm,
+            "year": year,
+            "contributions": contributions,
+            "takes": takes,
+            "sentences": sentences,
+        },
+    )
+
+
+# ---------------------------------------------------------------- objections
+
+
+class ObjectionForm(forms.Form):
+    field = forms.ChoiceField(choices=[(f, f) for f in services.OBJECTABLE])
+    proposed_value = forms.FloatField(required=False)
+    explanation = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+    nonce = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+
+@login_required
+@require_POST
+def file_objection(request, uscc: str):
+    firm = _enterprise(request, uscc)
+    need(request.user, "web.file_objection", firm)
+    form = ObjectionForm(request.POST)
+    runs = selectors.published_runs()
+    if not runs or not form.is_valid():
+        messages.error(request, _("The objection was not filed: %s") % form.errors.as_text())
+        return redirect("profile", uscc=uscc)
+    run = runs[max(runs)]
+    try:
+        services.file_objection(
+            run,
+            uscc,
+            form.cleaned_data["field"],
+            form.cleaned_data["proposed_value"],
+            form.cleaned_data["explanation"],
+            request.user,
+            nonce=form.cleaned_data["nonce"],
+        )
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Your objection was filed."))
+    return redirect("profile", uscc=uscc)
+
+
+@login_required
+def objections(request):
+    if role_of(request.user) == Role.ENTERPRISE:
+        rows = Objection.objects.filter(uscc=request.user.profile.uscc)
+    else:
+        need(request.user, "web.handle_objections")
+        rows = Objection.objects.all()
+    rows = rows.select_related("created_by", "resolved_by").order_by("status", "-id")
+    names = dict(
+        Enterprise.objects.filter(uscc__in=rows.values("uscc")).values_list("uscc", "name")
+    )
+    return render(request, "web/objections.html", {"rows": rows, "names": names})
+
+
+class ResolveForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("accept", "accept"), ("reject", "reject")])
+    value = forms.FloatField(required=False)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
+
+
+@login_required
+def objection(request, pk: int):
+    item = get_object_or_404(Objection, pk=pk)
+    firm = Enterprise.objects.filter(uscc=item.uscc).first()
+    need(request.user, "web.view_objection", firm or item, missing=Http404)
+    form = ResolveForm(request.POST or None, initial={"value": item.proposed_value})
+    if request.method == "POST":
+        need(request.user, "web.handle_objections")
+        if form.is_valid():
+            try:
+                if form.cleaned_data["decision"] == "accept":
+                    value = form.cleaned_data["value"]
+                    if value is None:
+                        raise services.ServiceError(_("Accepting needs the corrected value."))
+                    _objection, run = services.accept_objection(
+                        item, value, form.cleaned_data["reason"], request.user
+                    )
+                    messages.success(
+                        request,
+                        _("Accepted: the data was corrected and run %(run)s evaluated.")
+                        % {"run": run.pk},
+                    )
+                    return redirect("run", pk=run.pk)
+                services.reject_objection(item, form.cleaned_data["reason"], request.user)
+                messages.success(request, _("Rejected."))
+            except services.ServiceError as exc:
+                messages.error(request, str(exc))
+            return redirect("objection", pk=pk)
+    return render(
+        request,
+        "web/objection.html",
+        {
+            "item": item,
+            "firm": firm,
+            "form": form,
+            "can_handle": request.user.has_perm("web.handle_objections"),
+        },
+    )
+
+
+# ---------------------------------------------------------------- map
+
+
+@login_required
+def parcel_map(request):
+    need(request.user, "web.view_map")
+    runs = selectors.published_runs()
+    year = _year(request, runs)
+    return render(request, "web/map.html", {"year": year, "years": list(runs)})
+
+
+def _ring(geometry: str) -> list[list[float]] | None:
+    try:
+        shape = json.loads(geometry)
+    except (TypeError, ValueError):
+        return None
+    coords = shape.get("coordinates") if isinstance(shape, dict) else None
+    if not coords:
+        return None
+    if shape.get("type") == "MultiPolygon":
+        coords = coords[0]
+    return coords[0]
+
+
+@login_required
+def map_data(request):
+    """Every visible parcel's outline, grade and vacancy for the year (the map draws them)."""
+    need(request.user, "web.view_map")
+    runs = selectors.published_runs()
+    year = _year(request, runs)
+    if year is None:
+        return JsonResponse({"parcels": []})
+    run = runs[year]
+    results = scope(
+        request.user, ParcelResult.objects.filter(run=run), uscc_field="owner_uscc"
+    ).values_list("parcel_id", "grade", "vacant_share", "area_mu")
+    info = {p: (g, v, a) for p, g, v, a in results}
+    parcels = []
+    for parcel_id, geometry in scope(
+        request.user, Parcel.objects.filter(parcel_id__in=list(info)), uscc_field="owner_uscc"
+    ).values_list("parcel_id", "geometry"):
+        ring = _ring(geometry)
+        if ring is None:
+            continue
+        grade, vacant, area = info[parcel_id]
+        parcels.append(
+            {"id": parcel_id, "grade": grade, "vacant": vacant, "area_mu": area, "ring": ring}
+        )
+    parcels.sort(key=lambda p: p["id"])
+    return JsonResponse({"year": year, "colours": GRADE_COLOURS, "parcels": parcels})
+
+
+@login_required
+def parcel_detail(request, parcel_id: str):
+    parcel = Parcel.objects.filter(parcel_id=parcel_id).first()
+    if parcel is None or not request.user.has_perm("web.view_parcel", parcel):
+        raise Http404
+    runs = selectors.published_runs()
+    year = _year(request, runs)
+    result = (
+        ParcelResult.objects.filter(run=runs[year], parcel_id=parcel_id).first() if year else None
+    )
+    owner = Enterprise.objects.filter(uscc=parcel.owner_uscc).first()
+    data = {
+        "parcel_id": parcel.parcel_id,
+        "area_mu": parcel.area_m2 / services.M2_PER_MU,
+        "division": selectors.division_names().get(parcel.division_code, parcel.division_code),
+        "owner": {"uscc": parcel.owner_uscc, "name": owner.name if owner else ""},
+        "year": year,
+    }
+    if result is not None:
+        data.update(
+            grade=result.grade,
+            occupied_share=result.occupied_share,
+            vacant_share=result.vacant_share,
+            tax_per_mu=result.tax_per_mu,
+            value_added_per_mu=result.value_added_per_mu,
+            occupants=[
+                {**o, "share": o["land_mu"] / result.area_mu if result.area_mu else None}
+                for o in result.occupants
+            ],
+        )
+    return JsonResponse(data)
+
+
+# ---------------------------------------------------------------- data
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)]
+
+
+class FilesForm(forms.Form):
+    files = MultipleFileField(label=_("Bureau files or a canonical dataset workbook"))
+    nonce = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+
+@login_required
+def data(request):
+    need(request.user, "web.manage_data")
+    form = FilesForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        uploads = form.cleaned_data["files"]
+        existing = DataVersion.objects.filter(nonce=form.cleaned_data["nonce"]).first()
+        if existing:
+            return redirect("version", pk=existing.pk)
+        with tempfile.TemporaryDirectory() as tmp:
+            paths, names = [], []
+            for i, upload in enumerate(uploads):
+                name = Path(upload.name).name
+                path = Path(tmp) / f"{i}-{name}"
+                with path.open("wb") as out:
+                    for chunk in upload.chunks():
+                        out.write(chunk)
+                paths.append(path)
+                names.append(name)
+            version, problems = services.import_files(
+                paths, names, request.user, nonce=form.cleaned_data["nonce"]
+            )
+        if version is None:
+            return render(
+                request,
+                "web/data.html",
+                {
+                    "form": FilesForm(initial={"nonce": uuid.uuid4().hex}),
+                    "problems": problems,
+                    "versions": DataVersion.objects.all()[:30],
+                    "failed": names,
+                },
+                status=422,
+            )
+        return redirect("version", pk=version.pk)
+    return render(
+        request,
+        "web/data.html",
+        {
+            "form": FilesForm(initial={"nonce": uuid.uuid4().hex}),
+            "versions": DataVersion.objects.select_related("created_by").all()[:30],
+        },
+    )
+
+
+@login_required
+def version(request, pk: int):
+    need(request.user, "web.manage_data")
+    item = get_object_or_404(DataVersion, pk=pk)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "commit":
+            services.commit_version(item, request.user)
+            messages.success(request, _("Committed: this is now the current data."))
+        elif action == "discard":
+            services.discard_version(item, request.user)
+            messages.info(request, _("Discarded."))
+        return redirect("version", pk=pk)
+    tables = item.tables.values("name", "rows").order_by("name")
+    return render(request, "web/version.html", {"item": item, "tables": tables})
+
+
+@login_required
+def version_report(request, pk: int):
+    need(request.user, "web.manage_data")
+    item = get_object_or_404(DataVersion, pk=pk)
+    if not item.report_xlsx:
+        raise Http404
+    response = HttpResponse(
+        bytes(item.report_xlsx),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="ingest-report-{pk}.xlsx"'
+    return response
+
+
+# ---------------------------------------------------------------- runs
+
+
+class RunForm(forms.Form):
+    year = forms.IntegerField()
+    preset = forms.ModelChoiceField(queryset=Preset.objects.all())
+    nonce = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+
+@login_required
+def runs(request):
+    need(request.user, "web.manage_runs")
+    current = services.head()
+    form = RunForm(request.POST or None, initial={"nonce": uuid.uuid4().hex})
+    if request.method == "POST" and form.is_valid():
+        if current is None:
+            messages.error(request, _("No committed data yet."))
+        else:
+            try:
+                run = services.create_run(
+                    form.cleaned_data["year"],
+                    form.cleaned_data["preset"],
+                    current,
+                    request.user,
+                    nonce=form.cleaned_data["nonce"],
+                )
+            except services.ServiceError as exc:
+                messages.error(request, str(exc))
+            else:
+                return redirect("run", pk=run.pk)
+    latest_presets = {}
+    for p in Preset.objects.order_by("name", "-version"):
+        latest_presets.setdefault(p.name, p)
+    form.fields["preset"].queryset = Preset.objects.filter(
+        pk__in=[p.pk for p in latest_presets.values()]
+    )
+    return render(
+        request,
+        "web/runs.html",
+        {
+            "form": form,
+            "head": current,
+            "runs": Run.objects.select_related("preset", "data", "created_by", "published_by")[:60],
+        },
+    )
+
+
+def _transitions(run: Run, other: Run | None) -> tuple[dict, list[dict]]:
+    if other is None:
+        return {}, []
+    before = {
+        r["uscc"]: r
+        for r in Result.objects.filter(run=other).values("uscc", "grade", "total_score", "values")
+    }
+    matrix: dict[tuple[str, str], int] = {}
+    changed = []
+    for r in Result.objects.filter(run=run).values(
+        "uscc", "name", "grade", "total_score", "values"
+    ):
+        b = before.get(r["uscc"])
+        if b is None:
+            continue
+        key = (b["grade"] or "—", r["grade"] or "—")
+        matrix[key] = matrix.get(key, 0) + 1
+        if b["grade"] != r["grade"]:
+            deltas = []
+            for k, v in r["values"].items():
+                if k.startswith("score_") and isinstance(v, float):
+                    deltas.append((v - (b["values"].get(k) or 0.0), k[6:]))
+            deltas.sort(key=lambda d: -abs(d[0]))
+            why = "；".join(
+                f"{INDICATOR_NAMES.get(name, name)} {d:+.2f}"
+                for d, name in deltas[:2]
+                if abs(d) > 1e-9
+            )
+            changed.append(
+                {
+                    "uscc": r["uscc"],
+                    "name": r["name"],
+                    "before": b["grade"],
+                    "now": r["grade"],
+                    "score_before": b["total_score"],
+                    "score_now": r["total_score"],
+                    "why": why,
+                }
+            )
+    changed.sort(key=lambda c: (c["before"] or "Z", c["now"] or "Z", c["uscc"]))
+    grades = ["A", "B", "C", "D", "—"]
+    table = {g: [matrix.get((g, h), 0) for h in grades] for g in grades}
+    return {"grades": grades, "rows": table}, changed
+
+
+@login_required
+def run(request, pk: int):
+    need(request.user, "web.manage_runs")
+    item = get_object_or_404(Run.objects.select_related("preset", "data"), pk=pk)
+    if request.method == "POST" and request.POST.get("action") == "publish":
+        services.publish_run(item, request.user)
+        messages.success(request, _("Published."))
+        return redirect("run", pk=pk)
+    other = services.published(item.year)
+    if other is not None and other.pk == item.pk:
+        other = item.supersedes
+    matrix, changed = _transitions(item, other)
+    return render(
+        request,
+        "web/run.html",
+        {
+            "item": item,
+            "other": other,
+            "matrix": matrix,
+            "changed": changed[:200],
+            "changed_count": len(changed),
+            "later": item.superseded_by.all(),
+            "list_names": LIST_NAMES,
+        },
+    )
+
+
+@login_required
+def run_xlsx(request, pk: int):
+    need(request.user, "web.export_published")
+    item = get_object_or_404(Run, pk=pk, status=Run.Status.PUBLISHED)
+    if role_of(request.user) == Role.STREET:
+        raise PermissionDenied  # the district-wide list holds other divisions' firms
+    record(item, "download published list", request.user)
+    response = HttpResponse(
+        bytes(item.published_xlsx),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="mujun-{item.year}-run{item.pk}.xlsx"'
+    return response
+
+
+@login_required
+def run_pdf(request, pk: int):
+    need(request.user, "web.export_published")
+    item = get_object_or_404(Run, pk=pk, status=Run.Status.PUBLISHED)
+    from mujun.web.pdf import run_summary_pdf
+
+    record(item, "download summary", request.user)
+    response = HttpResponse(run_summary_pdf(item), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="mujun-{item.year}-run{item.pk}.pdf"'
+    return response
+
+
+# ---------------------------------------------------------------- audit
+
+
+@login_required
+def audit(request):
+    need(request.user, "web.view_audit")
+    from auditlog.models import LogEntry
+
+    entries = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-id")
+    page = Paginator(entries, 100).get_page(request.GET.get("page"))
+    return render(request, "web/audit.html", {"page": page})
