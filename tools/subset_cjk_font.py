@@ -34,7 +34,7 @@ def gb2312() -> str:
 
 def text() -> str:
     ascii_ = "".join(chr(c) for c in range(0x20, 0x7F))
-    extra = "≥≤×÷±·—–‘’“”…‰℃№●○■□▲△▼▽★☆→←↑↓√✓✗％（）：；，。、《》【】「」－＋／　"
+    extra = "•◆◇≥≤×÷±·—–‘’“”…‰℃№●○■□▲△▼▽★☆→←↑↓√✓✗％（）：；，。、《》【】「」－＋／　"
     return ascii_ + extra + gb2312()
 
 
