@@ -42,7 +42,9 @@ def ds():
         {"uscc": uscc(3), "kind": "high_tech", "valid_from": D(2020, 11, 1), "valid_to": None},
     ]
     output = {2020: 8000.0, 2021: 10000.0, 2022: 12500.0}
-    annual = [{"uscc": uscc(i), "year": y, "output": v} for i in range(4) for y, v in output.items()]
+    annual = [
+        {"uscc": uscc(i), "year": y, "output": v} for i in range(4) for y, v in output.items()
+    ]
     talents = [
         {"uscc": uscc(0), "year": 2020, "level": "E", "count": 2},
         {"uscc": uscc(0), "year": 2022, "level": "E", "count": 5},
@@ -155,9 +157,7 @@ def test_invalid_targets_are_refused(tmp_path, change, message):
             'kinds = ["high_tech"]\nvalue = 11', 'kinds = ["rocket"]\nvalue = 11', 1
         ),
         "value, deadline and baseline": TARGETS.replace("deadline = 2025\n", "", 1),
-        "either value": TARGETS.replace(
-            "yearly_increase = 1", "yearly_increase = 1\nvalue = 3", 1
-        ),
+        "either value": TARGETS.replace("yearly_increase = 1", "yearly_increase = 1\nvalue = 3", 1),
     }[message]
     with pytest.raises(TargetsError, match=message):
         load_targets(write(tmp_path, broken))
