@@ -710,6 +710,158 @@ def demo(
         console.print(f"serve it with: mujun serve --home {home}")
 
 
+# -- sci-tech zone and the People's Congress report (issue 7) ----------------------------------
+
+
+@contextmanager
+def _scitech_input():
+    """The targets' and tasks' file errors are bad input too (exit 1)."""
+    from mujun.scitech.targets import TargetsError
+    from mujun.scitech.tasks import TasksError
+
+    with _bad_input():
+        try:
+            yield
+        except (TargetsError, TasksError) as exc:
+            _fail(str(exc))
+
+
+@app.command()
+def report(
+    year: Annotated[int, typer.Option(help="Report year.")],
+    out: Annotated[Path, typer.Option(help="The PDF to write.")],
+    data: Annotated[
+        Path | None, typer.Option(help="Dataset folder or .xlsx workbook (required for now).")
+    ] = None,
+    methodology: Annotated[str, typer.Option(help="Preset name or a TOML file.")] = "zhenhai",
+    targets: Annotated[
+        Path | None, typer.Option(help="Your own targets file (TOML) instead of the shipped one.")
+    ] = None,
+    tasks: Annotated[
+        Path | None, typer.Option(help="Your own tasks file (TOML) instead of the shipped one.")
+    ] = None,
+) -> None:
+    """Write the People's Congress special report (专项工作报告) on the sci-tech zone as a PDF."""
+    if data is None:
+        _fail("no database: pass --data DIR")
+    from mujun.dataset import load
+    from mujun.methodologies import load_methodology
+    from mujun.reports.congress import build_report, report_data_from_dataset
+    from mujun.scitech.targets import load_targets
+    from mujun.scitech.tasks import load_tasks
+
+    with _scitech_input():
+        m = load_methodology(methodology)
+        goals = load_targets(targets)
+        plan = load_tasks(tasks, targets=goals)
+        ds = load(data)
+        if year not in ds.years():
+            raise BadInput(f"no annual data for {year}: the data covers {ds.years()}")
+        with _progress() as progress:
+            progress.add_task("building the report", total=None)
+            pdf = build_report(report_data_from_dataset(ds, year, m, goals, plan))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(pdf)
+    console.print(f"wrote {out} ({len(pdf) / 1024:.0f} KiB)")
+
+
+def _targets_table(items) -> Table:
+    table = Table(title=f"{items[0].year}: targets" if items else "targets")
+    for col in (
+        "target",
+        "zone",
+        "baseline",
+        "target value",
+        "current",
+        "progress",
+        "expected",
+        "",
+    ):
+        table.add_column(col, justify="left" if col in ("target", "zone") else "right")
+    for p in items:
+        mark = "—" if p.on_track is None else ("on track" if p.on_track else "[red]behind[/red]")
+        table.add_row(
+            p.title,
+            p.zone or "district",
+            "—" if p.baseline is None else f"{p.baseline:,.0f} ({p.baseline_year})",
+            "—" if p.target is None else f"{p.target:,.0f} ({p.deadline})",
+            f"{p.current:,.0f} {p.unit}",
+            "—" if p.progress is None else f"{p.progress:.0%}",
+            f"{p.expected:.0%}",
+            mark,
+        )
+    return table
+
+
+@app.command()
+def scitech(
+    path: Annotated[Path, typer.Argument(help="Dataset folder or .xlsx workbook.")],
+    year: Annotated[int, typer.Option(help="Year.")],
+    targets: Annotated[
+        Path | None, typer.Option(help="Your own targets file (TOML) instead of the shipped one.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Counts per year, division and zone: .csv or .parquet.")
+    ] = None,
+) -> None:
+    """Print the sci-tech targets' progress and the qualification pipeline."""
+    import polars as pl
+
+    from mujun.dataset import load
+    from mujun.scitech import pipeline
+    from mujun.scitech.targets import load_targets, progress
+
+    if out is not None and out.suffix not in (".csv", ".parquet"):
+        raise typer.BadParameter("--out must end in .csv or .parquet")
+    with _scitech_input():
+        goals = load_targets(targets)
+        ds = load(path)
+        items = progress(ds, goals, year)
+    years = [y for y in ds.years() if y <= year]
+    console.print(_targets_table(items))
+    zones = pipeline.qualification_counts(ds, [year], "zone")
+    district = pipeline.qualification_counts(ds, [year], "district")
+    names = sorted(zones.get_column("zone").unique().to_list())
+    table = Table(title=f"{year}: enterprises holding each qualification on 31 December")
+    for col in ("qualification", "district", *names):
+        table.add_column(col, justify="left" if col == "qualification" else "right")
+    for kind, label in pipeline.KIND_LABELS.items():
+        cells = [
+            int(district.filter(pl.col("kind") == kind).get_column("enterprises").sum()),
+            *[
+                int(
+                    zones.filter((pl.col("kind") == kind) & (pl.col("zone") == z))
+                    .get_column("enterprises")
+                    .sum()
+                )
+                for z in names
+            ],
+        ]
+        table.add_row(f"{label} ({kind})", *map(str, cells))
+    console.print(table)
+    moves = pipeline.ladder_moves(ds)
+    console.print(
+        f"expiring in {year}: {pipeline.expiring(ds, year).height} · high-tech renewals due: "
+        f"{pipeline.renewals_due(ds, year).height} · next-rung candidates: "
+        f"{pipeline.candidates(ds, year).height} · moves up the ladder in {year}: "
+        f"{moves.filter(pl.col('year') == year).height}"
+    )
+    if out is not None:
+        frames = [
+            pipeline.qualification_counts(ds, years, by)
+            .rename({by: "area"})
+            .with_columns(pl.lit(by).alias("by"))
+            for by in ("district", "division_code", "zone")
+        ]
+        counts = pl.concat(frames).select("year", "by", "area", "kind", "enterprises")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix == ".csv":
+            counts.write_csv(out)
+        else:
+            counts.write_parquet(out)
+        console.print(f"wrote {out}")
+
+
 def main() -> None:
     try:
         app()

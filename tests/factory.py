@@ -67,6 +67,7 @@ def build(
     occupancy: list[dict] = (),
     events: list[dict] = (),
     qualifications: list[dict] = (),
+    talents: list[dict] = (),
 ) -> Dataset:
     """A dataset from partial rows: defaults fill what a row leaves out."""
     ents = [{**ENTERPRISE, "name": f"测试企业{i}", **e} for i, e in enumerate(enterprises)]
@@ -77,4 +78,5 @@ def build(
         occupancy=frame("occupancy", [{"year_to": None, **o} for o in occupancy]),
         events=frame("events", list(events)),
         qualifications=frame("qualifications", list(qualifications)),
+        talents=frame("talents", list(talents)),
     )
