@@ -29,6 +29,7 @@ from __future__ import annotations
 import polars as pl
 
 from mujun.dataset.schema import M2_PER_MU
+from mujun.engine.errors import EngineError
 from mujun.engine.evaluate import Evaluation
 from mujun.engine.methodology import ACCESS_CONDITIONS, VERDICTS, Access
 
@@ -251,3 +252,26 @@ def _rank(frame: pl.DataFrame, access: Access, evaluation: Evaluation | None) ->
         .alias("rank_level"),
         pl.col("rank_peers").fill_null(0),
     )
+
+
+def project_frame(data: dict, table_schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """One project described by a mapping (e.g. a small TOML file) as a one-row projects frame.
+
+    Keys are the projects table's columns; `project_id` defaults to "project" and `name` to the
+    id. Unknown keys and a missing industry_code are refused with the key named."""
+    unknown = sorted(set(data) - set(table_schema))
+    if unknown:
+        raise EngineError(
+            f"project: unknown key {unknown[0]!r}; expected some of {', '.join(table_schema)}"
+        )
+    if not str(data.get("industry_code") or "").strip():
+        raise EngineError("project: industry_code is required (GB/T 4754, e.g. 3982)")
+    row = {"project_id": "project", **data}
+    row.setdefault("name", row["project_id"])
+    row["industry_code"] = str(row["industry_code"])
+    try:
+        return pl.DataFrame(
+            [{c: row.get(c) for c in table_schema}], schema=table_schema, orient="row"
+        )
+    except (TypeError, ValueError, pl.exceptions.PolarsError) as exc:
+        raise EngineError(f"project: a value has the wrong type: {exc}") from None
