@@ -32,6 +32,7 @@ from mujun.dataset.schema import M2_PER_MU
 from mujun.engine.errors import EngineError
 from mujun.engine.evaluate import Evaluation
 from mujun.engine.methodology import ACCESS_CONDITIONS, VERDICTS, Access
+from mujun.engine.scoring import value_expr
 
 PROMISES = {
     "tax_per_mu": "promised_tax_per_mu",
@@ -211,8 +212,8 @@ def _rank(frame: pl.DataFrame, access: Access, evaluation: Evaluation | None) ->
         )
     firms = evaluation.detail.filter(pl.col("status") == "evaluated").select(
         pl.col("industry_code").cast(pl.String).alias("_code"),
-        (pl.col("adjusted_tax") / pl.col("land_mu")).alias("_tax"),
-        (pl.col("value_added") / pl.col("land_mu")).alias("_va"),
+        value_expr("tax_per_mu").alias("_tax"),
+        value_expr("va_per_mu").alias("_va"),
     )
     code = pl.col("industry_code").cast(pl.String).fill_null("")
     level_name, level_key = pl.lit("district"), pl.lit("")

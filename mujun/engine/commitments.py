@@ -31,18 +31,18 @@ from mujun.dataset.schema import M2_PER_MU
 from mujun.engine.errors import EngineError
 from mujun.engine.evaluate import Evaluation
 from mujun.engine.methodology import Commitments
+from mujun.engine.scoring import value_expr
+from mujun.engine.streaks import consecutive_years, years_in_a_row
 
 STATUSES = ("met", "behind", "overdue", "not_due", "no_due_date")
 CHECKED = {
-    "tax_per_mu": ("promised_tax_per_mu", pl.col("adjusted_tax") / pl.col("land_mu")),
-    "va_per_mu": ("promised_va_per_mu", pl.col("value_added") / pl.col("land_mu")),
-    "va_per_energy": ("promised_va_per_energy", pl.col("value_added") / pl.col("energy_tce")),
-    "va_per_emission": (
-        "promised_va_per_emission",
-        pl.col("value_added") / pl.col("emissions_eq"),
-    ),
-    "rd_intensity": ("promised_rd_intensity", pl.col("rd_expense") / pl.col("revenue")),
+    "tax_per_mu": "promised_tax_per_mu",
+    "va_per_mu": "promised_va_per_mu",
+    "va_per_energy": "promised_va_per_energy",
+    "va_per_emission": "promised_va_per_emission",
+    "rd_intensity": "promised_rd_intensity",
 }
+"""Each checked indicator (mujun.engine.indicators) and the project's promise for it."""
 HEAD = (
     "project_id",
     "name",
@@ -67,15 +67,11 @@ def output_columns() -> list[str]:
 
 
 def _actuals(ev: Evaluation) -> pl.DataFrame:
-    """The enterprise's actual figures of the year; a zero or missing denominator gives null."""
-    d = ev.detail
-    return d.select(
+    """The enterprise's actual figures of the year, as the indicators define them."""
+    return ev.detail.select(
         pl.col("uscc").alias("applicant_uscc"),
         pl.lit(True).alias("_reported"),
-        *[
-            pl.when(expr.is_finite()).then(expr).alias(f"actual_{i}")
-            for i, (_, expr) in CHECKED.items()
-        ],
+        *[value_expr(i).alias(f"actual_{i}") for i in CHECKED],
     )
 
 
@@ -86,7 +82,7 @@ def _one_year(projects: pl.DataFrame, ev: Evaluation, settings: Commitments) -> 
         _actuals(ev), on="applicant_uscc", how="left", maintain_order="left"
     ).with_columns(pl.col("_reported").fill_null(False) & pl.col("applicant_uscc").is_not_null())
     checks = []
-    for i, (promise, _) in CHECKED.items():
+    for i, promise in CHECKED.items():
         promised, actual = pl.col(promise), pl.col(f"actual_{i}")
         frame = frame.with_columns(
             promised.alias(f"promised_{i}"),
@@ -135,23 +131,6 @@ def _one_year(projects: pl.DataFrame, ev: Evaluation, settings: Commitments) -> 
     return frame.with_columns(status.alias("status"), pl.lit(year, pl.Int64).alias("year"))
 
 
-def _streak(statuses: pl.DataFrame, year: int, status: str) -> pl.DataFrame:
-    """Consecutive years ending with `year` in `status`, per project (years given in the frame)."""
-    return (
-        statuses.sort("project_id", "year", descending=[False, True])
-        .group_by("project_id", maintain_order=True)
-        .agg(
-            (pl.col("status") == status)
-            .cast(pl.Int64)
-            .cum_min()
-            .filter(pl.col("year") <= year)
-            .sum()
-            .cast(pl.Int64)
-            .alias(f"years_{status}")
-        )
-    )
-
-
 def check_commitments(
     projects: pl.DataFrame,
     evaluations: Mapping[int, Evaluation],
@@ -168,19 +147,21 @@ def check_commitments(
         pl.col("applicant_uscc").cast(pl.String),
         (pl.col("land_area_m2") / M2_PER_MU).alias("land_mu"),
     )
-    years = sorted(y for y in evaluations if y <= year)
-    # only consecutive years count: stop at the first gap below `year`
-    run = [year]
-    for y in reversed(years[:-1]):
-        if y != run[-1] - 1:
-            break
-        run.append(y)
+    run = consecutive_years(evaluations, year)
     per_year = {y: _one_year(projects, evaluations[y], settings) for y in run}
     statuses = pl.concat([f.select("project_id", "year", "status") for f in per_year.values()])
     now = per_year[year].drop("year")
     now = (
-        now.join(_streak(statuses, year, "behind"), on="project_id", how="left")
-        .join(_streak(statuses, year, "overdue"), on="project_id", how="left")
+        now.join(
+            years_in_a_row(statuses, "project_id", pl.col("status") == "behind", "years_behind"),
+            on="project_id",
+            how="left",
+        )
+        .join(
+            years_in_a_row(statuses, "project_id", pl.col("status") == "overdue", "years_overdue"),
+            on="project_id",
+            how="left",
+        )
         .with_columns(pl.lit(year, pl.Int64).alias("year"))
     )
     claw = settings.clawback

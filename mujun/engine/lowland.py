@@ -33,6 +33,7 @@ from mujun.dataset.schema import M2_PER_MU
 from mujun.engine.errors import EngineError
 from mujun.engine.evaluate import Evaluation
 from mujun.engine.methodology import Lowland
+from mujun.engine.streaks import consecutive_years, years_in_a_row
 
 COLUMNS = (
     "year",
@@ -56,13 +57,8 @@ COLUMNS = (
     "freeable_mu",
     "reason",
 )
-OPTIONAL = {
-    "status": pl.String,
-    "approved_on": pl.Date,
-    "granted_on": pl.Date,
-    "start_due": pl.Date,
-    "production_due": pl.Date,
-}
+STATUS_DATES = ("status", "approved_on", "granted_on", "start_due", "production_due")
+"""The parcels' optional supply columns (a Dataset always has them, empty when not supplied)."""
 
 
 @dataclass(frozen=True)
@@ -106,9 +102,6 @@ def flag_parcels(ev: Evaluation, settings: Lowland) -> pl.DataFrame:
     year, s = ev.year, settings
     end = dt.date(year, 12, 31)
     parcels = ev.dataset.parcels
-    parcels = parcels.with_columns(
-        [pl.lit(None, t).alias(c) for c, t in OPTIONAL.items() if c not in parcels.columns]
-    )
     view = ev.parcels.select(
         "parcel_id",
         "occupants",
@@ -126,7 +119,7 @@ def flag_parcels(ev: Evaluation, settings: Lowland) -> pl.DataFrame:
     )
     frame = (
         parcels.select(
-            "parcel_id", "owner_uscc", "area_m2", "floor_area_m2", "division_code", *OPTIONAL
+            "parcel_id", "owner_uscc", "area_m2", "floor_area_m2", "division_code", *STATUS_DATES
         )
         .filter(pl.col("approved_on").is_null() | (pl.col("approved_on") <= end))
         .join(view, on="parcel_id", how="left", maintain_order="left")
@@ -280,9 +273,6 @@ def flag_parcels(ev: Evaluation, settings: Lowland) -> pl.DataFrame:
 
 def _supply(parcels: pl.DataFrame, year: int) -> pl.DataFrame:
     """批而未供 at the start and end of `year`, and how much of the opening stock was granted."""
-    parcels = parcels.with_columns(
-        [pl.lit(None, t).alias(c) for c, t in OPTIONAL.items() if c not in parcels.columns]
-    )
     start, end = dt.date(year - 1, 12, 31), dt.date(year, 12, 31)
 
     def stock(day: dt.date) -> pl.Expr:
@@ -324,21 +314,13 @@ def land_inventory(
     parcel has been flagged and the change since last year."""
     if year not in evaluations:
         raise EngineError(f"no evaluation of {year} to build the land inventory from")
-    run = [year]
-    while run[-1] - 1 in evaluations:
-        run.append(run[-1] - 1)
-    flags = {y: flag_parcels(evaluations[y], settings) for y in run}
+    flags = {
+        y: flag_parcels(evaluations[y], settings) for y in consecutive_years(evaluations, year)
+    }
     now = flags[year]
-    history = pl.concat(
-        [
-            f.select("parcel_id", "year", pl.col("category").is_not_null().alias("_f"))
-            for f in flags.values()
-        ]
-    )
-    streak = (
-        history.sort("parcel_id", "year", descending=[False, True])
-        .group_by("parcel_id", maintain_order=True)
-        .agg(pl.col("_f").cast(pl.Int64).cum_min().sum().alias("years_below_standard"))
+    history = pl.concat([f.select("parcel_id", "year", "category") for f in flags.values()])
+    streak = years_in_a_row(
+        history, "parcel_id", pl.col("category").is_not_null(), "years_below_standard"
     )
     flagged = (
         now.filter(pl.col("category").is_not_null())

@@ -213,19 +213,9 @@ class Policy(_Model):
 
 
 Verdict = Literal["admitted", "conditional", "refused"]
-VERDICTS: tuple[str, ...] = ("admitted", "conditional", "refused")
+VERDICTS: tuple[str, ...] = Verdict.__args__
 """From best to worst: a project's verdict is the worst its industry and conditions give."""
 IndustryCategory = Literal["encouraged", "controlled", "prohibited"]
-ACCESS_CONDITIONS: tuple[str, ...] = (
-    "investment_per_mu",
-    "plot_ratio",
-    "tax_per_mu",
-    "va_per_mu",
-    "va_per_energy",
-    "va_per_emission",
-    "rd_intensity",
-)
-"""The 标准地 conditions a project is screened on, each a minimum (inclusive)."""
 AccessCondition = Literal[
     "investment_per_mu",
     "plot_ratio",
@@ -235,6 +225,8 @@ AccessCondition = Literal[
     "va_per_emission",
     "rd_intensity",
 ]
+ACCESS_CONDITIONS: tuple[str, ...] = AccessCondition.__args__
+"""The 标准地 conditions a project is screened on, each a minimum (inclusive)."""
 
 
 def _code_prefix(v: str) -> str:

@@ -17,6 +17,8 @@ import numpy as np
 import polars as pl
 
 from mujun.dataset.schema import M2_PER_MU
+from mujun.engine.methodology import Tax
+from mujun.engine.tax import adjusted_tax
 from mujun.synth import profiles as P
 
 if TYPE_CHECKING:
@@ -344,14 +346,9 @@ def _modest_promises(
     found = modest & (r >= 0)
     if not found.any():
         return
+    last = last.with_columns(adjusted_tax(Tax()))  # the tax the evaluation will count
     col = {c: last.get_column(c).to_numpy().astype(float) for c in last.columns if c != "scale"}
-    tax = (
-        col["tax_paid"]
-        + col["fixed_asset_vat_credit"]
-        + col["vat_refund"]
-        + col["export_vat_offset"]
-        - col["one_off_tax"]
-    )
+    tax = col["adjusted_tax"]
     land_m2 = np.zeros(d.n)
     p = d.parcel_table
     np.add.at(land_m2, p["owner"], p["area"])
