@@ -541,11 +541,11 @@ def _parcels_table(ev, best: bool) -> Table:
 # ---- around the evaluation: 产业准入 (screen), 达产复核 (commitments), 低效用地 (land) -------------
 
 
-def _evaluate_upto(ds, year: int, m, first: int | None = None) -> dict:
-    """Every year of the data from `first` (default: the first) up to `year`, evaluated in order."""
+def _evaluate_upto(ds, year: int, m) -> dict:
+    """Every year of the data up to `year`, evaluated in order (for the years-in-a-row counts)."""
     from mujun.engine import evaluate_years
 
-    years = [y for y in ds.years() if (first is None or y >= first) and y <= year]
+    years = [y for y in ds.years() if y <= year]
     if year not in ds.years():
         have = ", ".join(map(str, ds.years())) or "none"
         raise BadInput(f"no annual rows for {year} (years in the data: {have})")

@@ -14,7 +14,9 @@ it meets in `categories` order (`rules` names every one it meets):
 - `producing_below_standard` (湖州 投而未达标, 东阳's test): a graded parcel whose 亩均税收 is below
   `tax_per_mu_below` or below `industry_share_below` × its industry's level (the aggregate 亩均税收
   of the graded parcels whose owners share its GB/T 4754 division).
-A parcel without a `status` is taken as producing when someone occupies it, else idle.
+A parcel without a `status` is taken as producing when someone occupies it, else idle. `status` and
+the built floor area are the dataset's snapshot: for an earlier year only the dates, the occupancy
+and the annual data change what a parcel is.
 
 Freeable area: the whole parcel when it is unused or unsupplied; the vacant share when partly used;
 for tax shortfalls, the part of the land its tax does not justify at the standard,
