@@ -641,6 +641,223 @@ def _parcels_table(ev, best: bool) -> Table:
     return table
 
 
+# ---- around the evaluation: 产业准入 (screen), 达产复核 (commitments), 低效用地 (land) -------------
+
+
+def _evaluate_upto(ds, year: int, m) -> dict:
+    """Every year of the data up to `year`, evaluated in order (for the years-in-a-row counts)."""
+    from mujun.engine import evaluate_years
+
+    years = [y for y in ds.years() if y <= year]
+    if year not in ds.years():
+        have = ", ".join(map(str, ds.years())) or "none"
+        raise BadInput(f"no annual rows for {year} (years in the data: {have})")
+    with _progress() as progress:
+        task = progress.add_task("evaluating", total=len(years))
+        return evaluate_years(ds, years, m, on_year=lambda _: progress.advance(task))
+
+
+def _count_table(title: str, frame, key: str, columns: dict[str, str]) -> Table:
+    """A rich table of a small frame: `key` on the left, then the columns (name → format)."""
+    table = Table(title=title)
+    table.add_column(key)
+    for col in columns:
+        table.add_column(col, justify="right")
+    for row in frame.iter_rows(named=True):
+        table.add_row(
+            str(row[key]),
+            *(fmt.format(row[c]) if row[c] is not None else "—" for c, fmt in columns.items()),
+        )
+    return table
+
+
+@app.command()
+def screen(
+    path: Annotated[Path, typer.Argument(help="Dataset folder or .xlsx workbook.")],
+    out: Annotated[Path, typer.Option(help="Screening table: .csv, .parquet or .xlsx.")],
+    year: Annotated[
+        int | None, typer.Option(help="Year whose firms the projects rank among (default: last).")
+    ] = None,
+    methodology: Annotated[str, typer.Option(help="Preset name or a TOML file.")] = "zhenhai",
+    project: Annotated[
+        Path | None, typer.Option(help="Screen one project described in a TOML file instead.")
+    ] = None,
+) -> None:
+    """产业准入: screen projects against the preset's 标准地 conditions and industry list."""
+    import tomllib
+
+    import polars as pl
+
+    from mujun.dataset import load
+    from mujun.dataset.schema import PROJECTS
+    from mujun.engine import evaluate as run
+    from mujun.engine.access import project_frame
+    from mujun.engine.access import screen as run_screen
+    from mujun.methodologies import load_methodology
+    from mujun.reports.output import check_suffix, write_table
+
+    with _bad_input():
+        check_suffix(out)
+        m = load_methodology(methodology)
+        ds = load(path)
+        if project is not None:
+            try:
+                data = tomllib.loads(project.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                raise BadInput(f"{project}: cannot read the project: {exc}") from None
+            projects = project_frame(data, PROJECTS.schema)
+        else:
+            projects = ds.projects
+        y = year if year is not None else max(ds.years(), default=None)
+        ev = run(ds, y, m) if y is not None else None
+        result = run_screen(projects, m.access, ev)
+        write_table(result, out, f"{m.name} 产业准入", "准入")
+    counts = result.group_by("verdict").len()
+    verdicts = (
+        pl.DataFrame({"verdict": ["admitted", "conditional", "refused"]})
+        .join(counts, on="verdict", how="left")
+        .with_columns(pl.col("len").fill_null(0))
+    )
+    console.print(
+        _count_table(
+            f"{m.name} · {result.height} projects screened", verdicts, "verdict", {"len": "{:,}"}
+        )
+    )
+    failed = (
+        result.select(pl.col("failed").str.split(";").explode())
+        .filter(pl.col("failed") != "")
+        .group_by("failed")
+        .len()
+        .sort("len", "failed", descending=[True, False])
+    )
+    if failed.height:
+        console.print(_count_table("failed conditions", failed, "failed", {"len": "{:,}"}))
+    if project is not None:
+        row = result.row(0, named=True)
+        console.print(f"[bold]{row['name']}[/bold]: {row['verdict']}", highlight=False)
+        if row["reason"]:
+            console.print(row["reason"], markup=False, highlight=False)
+    console.print(f"wrote {out}")
+
+
+@app.command()
+def commitments(
+    path: Annotated[Path, typer.Argument(help="Dataset folder or .xlsx workbook.")],
+    year: Annotated[int, typer.Option(help="The year checked.")],
+    out: Annotated[Path, typer.Option(help="达产复核 table: .csv, .parquet or .xlsx.")],
+    methodology: Annotated[str, typer.Option(help="Preset name or a TOML file.")] = "zhenhai",
+) -> None:
+    """达产复核: each project's promises against its enterprise's actual figures."""
+    import polars as pl
+
+    from mujun.dataset import load
+    from mujun.engine.commitments import STATUSES, check_commitments
+    from mujun.methodologies import load_methodology
+    from mujun.reports.output import check_suffix, write_table
+
+    with _bad_input():
+        check_suffix(out)
+        m = load_methodology(methodology)
+        ds = load(path)
+        results = _evaluate_upto(ds, year, m)
+        table = check_commitments(ds.projects, results, year, m.commitments)
+        write_table(table, out, f"{year} 达产复核", "达产复核")
+    counts = (
+        pl.DataFrame({"status": list(STATUSES)})
+        .join(
+            table.group_by("status").agg(pl.len(), pl.col("clawback").sum()),
+            on="status",
+            how="left",
+        )
+        .with_columns(pl.col("len").fill_null(0), pl.col("clawback").fill_null(0.0))
+    )
+    console.print(
+        _count_table(
+            f"{year} · {m.name} · {table.height} projects",
+            counts,
+            "status",
+            {"len": "{:,}", "clawback": "{:,.2f}"},
+        )
+    )
+    console.print(f"wrote {out}")
+
+
+@app.command()
+def land(
+    path: Annotated[Path, typer.Argument(help="Dataset folder or .xlsx workbook.")],
+    year: Annotated[int, typer.Option(help="The year of the inventory.")],
+    out: Annotated[Path, typer.Option(help="Flagged parcels: .csv, .parquet or .xlsx.")],
+    methodology: Annotated[str, typer.Option(help="Preset name or a TOML file.")] = "zhenhai",
+) -> None:
+    """低效用地: the inventory of low-efficiency parcels, the area they could free, 批而未供."""
+    import polars as pl
+
+    from mujun.dataset import load
+    from mujun.dataset.reference import divisions
+    from mujun.engine.lowland import land_inventory
+    from mujun.methodologies import load_methodology
+    from mujun.reports.output import check_suffix, write_table
+
+    with _bad_input():
+        check_suffix(out)
+        m = load_methodology(methodology)
+        ds = load(path)
+        results = _evaluate_upto(ds, year, m)
+        inv = land_inventory(results, year, m.lowland)
+        write_table(inv.parcels, out, f"{year} 低效用地", "低效用地")
+    sums = [pl.col("parcels").sum(), pl.col("area_mu").sum(), pl.col("freeable_mu").sum()]
+    fmt = {"parcels": "{:,}", "area_mu": "{:,.1f}", "freeable_mu": "{:,.1f}"}
+    by_category = (
+        pl.DataFrame({"category": m.lowland.categories})
+        .join(inv.totals.group_by("category").agg(sums), on="category", how="left")
+        .with_columns(
+            pl.col("parcels").fill_null(0), pl.col("area_mu", "freeable_mu").fill_null(0.0)
+        )
+    )
+    console.print(
+        _count_table(f"{year} · low-efficiency land by category (亩)", by_category, "category", fmt)
+    )
+    names = divisions()
+    by_division = (
+        inv.totals.group_by("division_code")
+        .agg(sums)
+        .sort("division_code")
+        .with_columns(
+            pl.format(
+                "{} {}",
+                pl.col("division_code"),
+                pl.col("division_code").replace_strict(names, default="", return_dtype=pl.String),
+            ).alias("division")
+        )
+    )
+    console.print(_count_table(f"{year} · by division (亩)", by_division, "division", fmt))
+    s = inv.supply.row(0, named=True)
+    console.print(
+        f"批而未供 approved-not-supplied: {s['stock_end_mu']:,.1f} 亩 in {s['stock_end_parcels']} "
+        f"parcels at the end of {year} ({s['stock_start_mu']:,.1f} a year before; "
+        f"{s['granted_from_stock_mu']:,.1f} granted from it in {year}"
+        + (
+            f", {s['supply_rate']:.0%} of the opening stock)"
+            if s["supply_rate"] is not None
+            else ")"
+        ),
+        highlight=False,
+    )
+    if inv.change is not None:
+        c = {r["measure"]: r for r in inv.change.iter_rows(named=True)}
+        console.print(
+            f"since {year - 1}: {c['revitalized']['parcels']} parcels revitalized "
+            f"({c['revitalized']['area_mu']:,.1f} 亩), {c['newly_flagged']['parcels']} newly flagged "
+            f"({c['newly_flagged']['area_mu']:,.1f} 亩)",
+            highlight=False,
+        )
+    console.print(
+        f"[bold]{inv.parcels.height} parcels flagged, {inv.parcels.get_column('area_mu').sum():,.1f} 亩; "
+        f"freeable {inv.parcels.get_column('freeable_mu').sum():,.1f} 亩[/bold]"
+    )
+    console.print(f"wrote {out}")
+
+
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Where the demo district and its results go.")] = Path(

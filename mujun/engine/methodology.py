@@ -212,6 +212,155 @@ class Policy(_Model):
     land_tax_relief: LandTaxRelief = LandTaxRelief()
 
 
+Verdict = Literal["admitted", "conditional", "refused"]
+VERDICTS: tuple[str, ...] = Verdict.__args__
+"""From best to worst: a project's verdict is the worst its industry and conditions give."""
+IndustryCategory = Literal["encouraged", "controlled", "prohibited"]
+AccessCondition = Literal[
+    "investment_per_mu",
+    "plot_ratio",
+    "tax_per_mu",
+    "va_per_mu",
+    "va_per_energy",
+    "va_per_emission",
+    "rd_intensity",
+]
+ACCESS_CONDITIONS: tuple[str, ...] = AccessCondition.__args__
+"""The 标准地 conditions a project is screened on, each a minimum (inclusive)."""
+
+
+def _code_prefix(v: str) -> str:
+    if not (v.isdigit() and 2 <= len(v) <= 4):
+        raise ValueError(f"{v!r}: a GB/T 4754 code prefix has 2 (division), 3 or 4 digits")
+    return v
+
+
+class Threshold(_Model):
+    """One 标准地 condition: the minimum a project must promise, what failing it costs, and why."""
+
+    min: float = Field(ge=0)
+    fails_as: Literal["conditional", "refused"] = "refused"
+    """The verdict a project gets when it promises less (or nothing)."""
+    source: str
+
+
+class IndustryStandard(_Model):
+    """Thresholds that differ for an industry (GB/T 4754 prefix); the most specific prefix wins."""
+
+    code: str
+    thresholds: dict[AccessCondition, Threshold]
+    source: str = ""
+
+    @field_validator("code")
+    @classmethod
+    def _prefix(cls, v: str) -> str:
+        return _code_prefix(v)
+
+
+class IndustryRule(_Model):
+    """An entry of the industry list (鼓励 / 控制 / 禁止): the most specific prefix wins."""
+
+    code: str
+    category: IndustryCategory
+    source: str
+
+    @field_validator("code")
+    @classmethod
+    def _prefix(cls, v: str) -> str:
+        return _code_prefix(v)
+
+
+class Access(_Model):
+    """产业准入: how a new project is screened (domain.md, "Around the evaluation").
+
+    The verdict is the worst of the industry's (by `category_verdict`, `unlisted` for an industry
+    on no list) and of every failed condition's `fails_as`.
+    """
+
+    thresholds: dict[AccessCondition, Threshold] = {}
+    by_industry: list[IndustryStandard] = []
+    industries: list[IndustryRule] = []
+    category_verdict: dict[IndustryCategory, Verdict] = {
+        "encouraged": "admitted",
+        "controlled": "conditional",
+        "prohibited": "refused",
+    }
+    unlisted: Verdict = "admitted"
+    """The verdict an industry on no list gets from the list (its conditions still apply)."""
+    rank_min_peers: int = Field(5, ge=1)
+    """The rank is among the project's class (4 digits) if it has this many evaluated firms, else
+    its group (3), else its division (2), else the whole district."""
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> Access:
+        for name, entries in (("industries", self.industries), ("by_industry", self.by_industry)):
+            codes = [e.code for e in entries]
+            twice = sorted({c for c in codes if codes.count(c) > 1})
+            if twice:
+                raise ValueError(f"{name}: code {twice[0]} listed twice")
+        if set(self.category_verdict) != {"encouraged", "controlled", "prohibited"}:
+            raise ValueError("category_verdict must give encouraged, controlled and prohibited")
+        return self
+
+
+class Clawback(_Model):
+    """What a project behind its promises pays back. No law fixes these: every default is mujun's
+    illustration of a county's choice, to be set from the county's own investment agreement."""
+
+    tax_shortfall_rate: float = Field(1.0, ge=0)
+    """Share of the tax shortfall (promised − actual 亩均税收, × the project's 亩) paid back."""
+    after_years_behind: int = Field(1, ge=1)
+    """Consecutive years behind (this year included) before the clawback applies."""
+    overdue_per_mu: float = Field(1.0, ge=0)
+    """万元 per 亩 a year charged while a project is overdue (no production data)."""
+
+
+class Commitments(_Model):
+    """达产复核: checking a project's promises against its enterprise's annual data."""
+
+    grace_years: int = Field(1, ge=0)
+    """The first year checked is the production_due year + grace_years (1: the first full year)."""
+    tolerance: float = Field(0.0, ge=0, lt=1)
+    """An indicator is met when actual ≥ promised × (1 − tolerance)."""
+    clawback: Clawback = Clawback()
+
+
+LowlandCategory = Literal[
+    "approved_not_supplied",
+    "built_not_producing",
+    "idle_past_start",
+    "supplied_not_used",
+    "partly_used",
+    "rented_low_tax",
+    "producing_below_standard",
+]
+LOWLAND_CATEGORIES: tuple[str, ...] = LowlandCategory.__args__
+
+
+class Lowland(_Model):
+    """低效用地 (腾笼换鸟): which parcels are flagged and in what category (see lowland.py)."""
+
+    categories: list[LowlandCategory] = list(LOWLAND_CATEGORIES)
+    """Rules applied, in precedence order: a parcel is listed once, in its first category."""
+    tax_per_mu_below: float = Field(5.0, ge=0)
+    """东阳: 亩均税收 below this (万元/亩) is below standard."""
+    industry_share_below: float = Field(0.5, ge=0)
+    """东阳: below this share of its industry division's 亩均税收 is below standard."""
+    idle_years: float = Field(1.0, ge=0)
+    """东阳: idle more than this many years past its start date."""
+    partly_used_below: float = Field(0.5, gt=0, le=1)
+    """湖州 用而未尽: a producing parcel whose occupied floor share is below this."""
+    rented_tax_per_mu_below: float = Field(5.0, ge=0)
+    """东阳/闽侯: tenants paying less than this per 亩 of the land they use; the owner answers."""
+
+    @field_validator("categories")
+    @classmethod
+    def _once(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("a category is listed twice")
+        return v
+
+
 class Methodology(_Model):
     """A complete evaluation method. `digest()` is its stable hash, recorded with every result."""
 
@@ -231,6 +380,9 @@ class Methodology(_Model):
     land: Land = Land()
     rd_test: RdTest = RdTest()
     policy: Policy = Policy()
+    access: Access = Access()
+    commitments: Commitments = Commitments()
+    lowland: Lowland = Lowland()
 
     @model_validator(mode="after")
     def _both_groups(self) -> Methodology:

@@ -35,6 +35,18 @@ def write_frame(frame: pl.DataFrame, path: str | Path) -> None:
         frame.write_parquet(path, statistics=False)
 
 
+def write_table(frame: pl.DataFrame, path: str | Path, title: str = "", sheet: str = "表") -> None:
+    """A plain result table by its suffix: .csv, .parquet, or a one-sheet .xlsx workbook."""
+    path = check_suffix(path)
+    if path.suffix.lower() == ".xlsx":
+        from mujun.reports.published import write_table_workbook
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_table_workbook(frame, path, title, sheet)
+    else:
+        write_frame(frame, path)
+
+
 def _write(ev: Evaluation, path: str | Path, frame: pl.DataFrame, workbook) -> None:
     path = check_suffix(path)
     path.parent.mkdir(parents=True, exist_ok=True)

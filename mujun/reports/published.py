@@ -169,3 +169,11 @@ def write_published(ev: Evaluation, path: str | Path) -> None:
     parcels = _readable(ev.parcels)
     _write_sheet(book, "宗地", parcels, formats)
     book.close()
+
+
+def write_table_workbook(frame: pl.DataFrame, path: str | Path, title: str, sheet: str) -> None:
+    """A plain result table as a one-sheet workbook (dates written as ISO text)."""
+    book, formats = _workbook(path, title)
+    dates = [c for c, t in frame.schema.items() if t in (pl.Date, pl.Datetime)]
+    _write_sheet(book, sheet, frame.with_columns(pl.col(dates).cast(pl.String)), formats)
+    book.close()

@@ -595,7 +595,7 @@ class _District:
         kwh = np.round(output * kwh_f[firm] * np.exp(rng.normal(0, 0.05, rows)))
         self.row_scale = scale
         self.row_revenue = revenue
-        return pl.DataFrame(
+        frame = pl.DataFrame(
             {
                 "firm": firm,
                 "year": year,
@@ -614,7 +614,9 @@ class _District:
                 "employees": employees,
                 "electricity_kwh": kwh,
             }
-        ).with_columns(uscc=self.uscc.gather(firm))
+        )
+        self.annual_rows = frame  # projects' promises are drawn against the firms' actual figures
+        return frame.with_columns(uscc=self.uscc.gather(firm))
 
     # ---- 5. tables ---------------------------------------------------------------------------
     def register(self) -> None:
