@@ -101,7 +101,7 @@ def store_dataset(
 
 
 @lru_cache(maxsize=8)
-def _load(version_id: int) -> Dataset:
+def _load(version_id: int, fingerprint: str = "") -> Dataset:
     frames = {
         t.name: pl.read_parquet(io.BytesIO(bytes(t.parquet)))
         for t in DataTable.objects.filter(version_id=version_id)
@@ -114,8 +114,10 @@ def _load(version_id: int) -> Dataset:
 
 
 def load_dataset(version: DataVersion) -> Dataset:
-    """The canonical dataset of a version: one query for all its tables, cached per process."""
-    return _load(version.pk)
+    """The canonical dataset of a version: one query for all its tables, cached per process. The
+    cache key holds the fingerprint too: a rolled-back transaction gives its ids back on SQLite, so
+    an id alone may name another version later."""
+    return _load(version.pk, version.fingerprint)
 
 
 def head() -> DataVersion | None:
@@ -316,15 +318,19 @@ def _methodology(pk: int, text: str):
 
 
 @lru_cache(maxsize=16)
-def _evaluation(data_id: int, preset_id: int, year: int) -> Evaluation:
+def _evaluation(
+    data_id: int, fingerprint: str, preset_id: int, methodology_hash: str, year: int
+) -> Evaluation:
     preset = Preset.objects.get(pk=preset_id)
-    return evaluate(_load(data_id), year, methodology_of(preset))
+    return evaluate(_load(data_id, fingerprint), year, methodology_of(preset))
 
 
 def evaluation_of(run: Run) -> Evaluation:
     """The engine's full result for a run (recomputed from its stored inputs, cached per process:
     the same inputs and preset give the same result to the bit)."""
-    return _evaluation(run.data_id, run.preset_id, run.year)
+    return _evaluation(
+        run.data_id, run.data.fingerprint, run.preset_id, run.preset.methodology_hash, run.year
+    )
 
 
 def _clean(value):
@@ -390,7 +396,7 @@ def create_run(year: int, preset: Preset, data: DataVersion, user=None, nonce=No
     ds = load_dataset(data)
     if year not in ds.years():
         raise ServiceError(f"year {year} is not in data version {data.pk} ({ds.years()})")
-    ev = _evaluation(data.pk, preset.pk, year)
+    ev = _evaluation(data.pk, data.fingerprint, preset.pk, preset.methodology_hash, year)
     annual = ds.annual.filter(pl.col("year") == year).select("uscc", "value_added")
     frame = ev.enterprises.join(annual, on="uscc", how="left", maintain_order="left")
     try:
