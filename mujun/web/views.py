@@ -574,6 +574,8 @@ class ResolveForm(forms.Form):
 
 @login_required
 def objection(request, pk: int):
+    if role_of(request.user) != Role.ENTERPRISE:
+        need(request.user, "web.handle_objections")  # 403 for roles without objections at all
     item = get_object_or_404(Objection, pk=pk)
     firm = Enterprise.objects.filter(uscc=item.uscc).first()
     need(request.user, "web.view_objection", firm or item, missing=Http404)
