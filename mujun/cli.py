@@ -948,7 +948,8 @@ def report(
     year: Annotated[int, typer.Option(help="Report year.")],
     out: Annotated[Path, typer.Option(help="The PDF to write.")],
     data: Annotated[
-        Path | None, typer.Option(help="Dataset folder or .xlsx workbook (required for now).")
+        Path | None,
+        typer.Option(help="A dataset folder or .xlsx workbook instead of the database."),
     ] = None,
     methodology: Annotated[str, typer.Option(help="Preset name or a TOML file.")] = "zhenhai",
     targets: Annotated[
@@ -957,10 +958,14 @@ def report(
     tasks: Annotated[
         Path | None, typer.Option(help="Your own tasks file (TOML) instead of the shipped one.")
     ] = None,
+    home: HomeOption = None,
+    database: DatabaseOption = None,
 ) -> None:
-    """Write the People's Congress special report (专项工作报告) on the sci-tech zone as a PDF."""
+    """Write the People's Congress special report (专项工作报告) on the sci-tech zone as a PDF: from
+    the database's published run of the year (the default), or from a dataset with --data."""
     if data is None:
-        _fail("no database: pass --data DIR")
+        _report_from_database(year, out, home, database)
+        return
     from mujun.dataset import load
     from mujun.methodologies import load_methodology
     from mujun.reports.congress import build_report, report_data_from_dataset
@@ -979,6 +984,29 @@ def report(
             pdf = build_report(report_data_from_dataset(ds, year, m, goals, plan))
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(pdf)
+    console.print(f"wrote {out} ({len(pdf) / 1024:.0f} KiB)")
+
+
+def _report_from_database(year: int, out: Path, home: Path | None, database: str | None) -> None:
+    from mujun.reports.congress import build_report
+    from mujun.web.commands import prepare
+
+    db = Path(home or "mujun-home") / "mujun.sqlite3"
+    if database is None and not db.exists():
+        _fail(f"no database at {db}: pass --home (e.g. mujun-demo/home), --database, or --data DIR")
+    prepare(home, database)
+    from django.http import Http404
+
+    from mujun.web.scitech import report_data
+
+    try:
+        with _progress() as progress:
+            progress.add_task("building the report", total=None)
+            pdf = build_report(report_data(year))
+    except Http404:
+        _fail(f"no published evaluation of {year} in the database")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(pdf)
     console.print(f"wrote {out} ({len(pdf) / 1024:.0f} KiB)")
 
 

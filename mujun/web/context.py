@@ -17,6 +17,7 @@ def role(request) -> dict:
             "handle_objections",
             "edit_presets",
             "view_audit",
+            "view_scitech",
         ):
             caps[name] = user.has_perm(f"web.{name}")
     return {"role": r, "can": caps, "profile": getattr(user, "profile", None) if r else None}

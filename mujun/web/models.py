@@ -276,3 +276,38 @@ class LandShare(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["uscc", "run"])]
+
+
+class Task(models.Model):
+    """A task under the People's Congress's supervision (seeded from mujun/scitech/tasks.toml)."""
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", _("not started")
+        IN_PROGRESS = "in_progress", _("in progress")
+        DONE = "done", _("done")
+        BEHIND = "behind", _("behind")
+
+    key = models.CharField(max_length=40, unique=True)
+    area = models.CharField(max_length=32)
+    title = models.TextField()
+    unit = models.CharField(max_length=200)
+    due = models.DateField()
+    status = models.CharField(max_length=16, choices=Status.choices)
+    indicators = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["due", "key"]
+
+
+class TaskNote(models.Model):
+    """A dated progress note on a task."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="notes")
+    date = models.DateField()
+    text = models.TextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["date", "id"]

@@ -63,6 +63,8 @@ rules.add_perm("web.manage_runs", is_bureau)
 rules.add_perm("web.handle_objections", is_bureau)
 rules.add_perm("web.edit_presets", is_bureau)
 rules.add_perm("web.view_audit", is_admin)
+rules.add_perm("web.view_scitech", is_bureau | is_land | is_street | is_read_only)
+rules.add_perm("web.edit_tasks", is_bureau)
 rules.add_perm("web.view_tax_list", is_bureau | is_street)
 rules.add_perm("web.export_published", is_bureau | is_land | is_street | is_read_only)
 

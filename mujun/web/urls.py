@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from mujun.web import views
+from mujun.web import scitech, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -24,6 +24,9 @@ urlpatterns = [
     path("objections/", views.objections, name="objections"),
     path("objections/<int:pk>/", views.objection, name="objection"),
     path("audit/", views.audit, name="audit"),
+    path("scitech/", scitech.zone, name="scitech"),
+    path("scitech/report.pdf", scitech.report_pdf, name="scitech_report"),
+    path("scitech/tasks/<int:pk>/", scitech.task, name="task"),
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -94,9 +94,9 @@ def test_report_command(district, tmp_path):
     done = run("report", "--year", "2022", "--out", str(out), "--data", str(district))
     assert done.returncode == 0, done.stderr
     assert out.read_bytes().startswith(b"%PDF")
-    missing = run("report", "--year", "2022", "--out", str(out))
+    missing = run("report", "--year", "2022", "--out", str(out), "--home", str(tmp_path / "none"))
     assert missing.returncode == 1
-    assert "no database: pass --data DIR" in missing.stderr
+    assert "no database at" in missing.stderr
     bad = tmp_path / "bad.toml"
     bad.write_text("[report]\n", encoding="utf-8")
     refused = run("report", "--year", "2022", "--out", str(out), "--data", str(district),
