@@ -201,6 +201,13 @@ def refresh_directory(ds: Dataset) -> None:
 
 
 def bulk_insert(model, objects: list) -> None:
+    """Insert many rows inside the caller's transaction: COPY on PostgreSQL (mujun.web.bulk),
+    batched bulk_create elsewhere."""
+    if connection.vendor == "postgresql":
+        from mujun.web.bulk import copy_insert
+
+        copy_insert(model, objects)
+        return
     for start in range(0, len(objects), BATCH):
         model.objects.bulk_create(objects[start : start + BATCH])
 
