@@ -18,6 +18,7 @@ def role(request) -> dict:
             "edit_presets",
             "view_audit",
             "view_scitech",
+            "view_land",
         ):
             caps[name] = user.has_perm(f"web.{name}")
     return {"role": r, "can": caps, "profile": getattr(user, "profile", None) if r else None}

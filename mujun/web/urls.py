@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from mujun.web import scitech, views
+from mujun.web import land, scitech, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -24,6 +24,8 @@ urlpatterns = [
     path("objections/", views.objections, name="objections"),
     path("objections/<int:pk>/", views.objection, name="objection"),
     path("audit/", views.audit, name="audit"),
+    path("land/", land.land, name="land"),
+    path("land/projects/", land.screen, name="screen"),
     path("scitech/", scitech.zone, name="scitech"),
     path("scitech/report.pdf", scitech.report_pdf, name="scitech_report"),
     path("scitech/tasks/<int:pk>/", scitech.task, name="task"),

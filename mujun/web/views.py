@@ -622,7 +622,10 @@ def parcel_map(request):
     need(request.user, "web.view_map")
     runs = selectors.published_runs()
     year = _year(request, runs)
-    return render(request, "web/map.html", {"year": year, "years": list(runs)})
+    layer = "lowland" if request.GET.get("layer") == "lowland" else ""
+    if layer:
+        need(request.user, "web.view_land")
+    return render(request, "web/map.html", {"year": year, "years": list(runs), "layer": layer})
 
 
 def _ring(geometry: str) -> list[list[float]] | None:
@@ -663,6 +666,12 @@ def map_data(request):
             {"id": parcel_id, "grade": grade, "vacant": vacant, "area_mu": area, "ring": ring}
         )
     parcels.sort(key=lambda p: p["id"])
+    if request.GET.get("layer") == "lowland":
+        from mujun.web.land import flagged
+
+        flags = flagged(request.user, year)
+        for p in parcels:
+            p["lowland"] = flags.get(p["id"])
     return JsonResponse({"year": year, "colours": GRADE_COLOURS, "parcels": parcels})
 
 

@@ -79,12 +79,21 @@
         });
         if (vx.length) traces.push({ type: "scatter", mode: "lines", x: vx, y: vy, name: "空置 > 20%",
           line: { color: "#e31a1c", width: 2, dash: "dot" }, hoverinfo: "skip" });
+        var lx = [], ly = [];
+        d.parcels.forEach(function (p) {
+          if (!p.lowland) return;
+          p.ring.forEach(function (c) { lx.push(c[0]); ly.push(c[1]); });
+          lx.push(null); ly.push(null);
+        });
+        if (lx.length) traces.push({ type: "scatter", mode: "lines", x: lx, y: ly, name: "低效用地",
+          line: { color: "#6a3d9a", width: 2.5 }, hoverinfo: "skip" });
         var cx = [], cy = [], ids = [], text = [];
         d.parcels.forEach(function (p) {
           var sx = 0, sy = 0, n = p.ring.length;
           p.ring.forEach(function (c) { sx += c[0]; sy += c[1]; });
           cx.push(sx / n); cy.push(sy / n); ids.push(p.id);
-          text.push(p.id + "<br>" + (p.grade || "—") + " · " + num(p.area_mu, 1) + " 亩 · 空置 " + pct(p.vacant));
+          text.push(p.id + "<br>" + (p.grade || "—") + " · " + num(p.area_mu, 1) + " 亩 · 空置 " + pct(p.vacant) +
+            (p.lowland ? "<br>低效用地: " + esc(p.lowland) : ""));
         });
         traces.push({ type: "scatter", mode: "markers", x: cx, y: cy, customdata: ids, text: text,
           hoverinfo: "text", marker: { size: 7, color: "rgba(0,0,0,0.25)" }, name: "宗地 parcel" });

@@ -1,0 +1,207 @@
+"""Land pages (issue 5): the low-efficiency land inventory (低效用地) with its map layer, industry
+access screening of a new project (产业准入), and the commitment check (达产复核). The figures are
+mujun.engine's (lowland, access, commitments) over the published runs; analysts and land officers
+see the district, street officers their own division."""
+
+from __future__ import annotations
+
+import polars as pl
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+
+from mujun.engine import access as engine_access
+from mujun.engine.commitments import check_commitments
+from mujun.engine.lowland import land_inventory
+from mujun.web import selectors, services
+from mujun.web.models import Role
+from mujun.web.roles import role_of
+from mujun.web.views import need
+
+CATEGORY_NAMES = {
+    "approved_not_supplied": "批而未供",
+    "supplied_not_used": "供而未用",
+    "partly_used": "用而未尽",
+    "built_not_producing": "建而未投",
+    "producing_below_standard": "投而未达标",
+    "idle_past_start": "逾期未开工（闲置）",
+    "rented_low_tax": "出租低效（计入业主）",
+}
+VERDICT_NAMES = {"admitted": "准入", "conditional": "有条件准入", "refused": "不予准入"}
+
+
+def _year(request) -> tuple[int, dict]:
+    runs = selectors.published_runs()
+    if not runs:
+        raise Http404
+    try:
+        year = int(request.GET.get("year", max(runs)))
+    except ValueError:
+        raise Http404 from None
+    if year not in runs:
+        raise Http404
+    return year, runs
+
+
+def _evaluations(runs: dict, year: int) -> dict:
+    """The published evaluations of `year` and the years before it (cached per process)."""
+    return {y: services.evaluation_of(r) for y, r in runs.items() if y <= year}
+
+
+def inventory(year: int, runs: dict):
+    run = runs[year]
+    m = services.methodology_of(run.preset)
+    return land_inventory(_evaluations(runs, year), year, m.lowland)
+
+
+def _scoped(user, frame: pl.DataFrame, column: str = "division_code") -> pl.DataFrame:
+    if role_of(user) == Role.STREET:
+        return frame.filter(pl.col(column) == user.profile.division_code)
+    return frame
+
+
+def flagged(user, year: int) -> dict[str, str]:
+    """parcel_id → category of the year's flagged parcels the user may see (the map layer)."""
+    if not user.has_perm("web.view_land"):
+        return {}
+    runs = selectors.published_runs()
+    if year not in runs:
+        return {}
+    parcels = _scoped(user, inventory(year, runs).parcels)
+    return dict(zip(parcels["parcel_id"], parcels["category"], strict=True))
+
+
+@login_required
+def land(request):
+    need(request.user, "web.view_land")
+    year, runs = _year(request)
+    inv = inventory(year, runs)
+    parcels = _scoped(request.user, inv.parcels)
+    totals = _scoped(request.user, inv.totals)
+    names = selectors.division_names()
+    by_category = (
+        parcels.group_by("category")
+        .agg(
+            pl.len().alias("parcels"),
+            pl.col("area_mu").sum().alias("area_mu"),
+            pl.col("freeable_mu").sum().alias("freeable_mu"),
+        )
+        .sort("category")
+        .to_dicts()
+    )
+    for row in by_category:
+        row["name"] = CATEGORY_NAMES.get(row["category"], row["category"])
+    rows = parcels.sort("freeable_mu", "parcel_id", descending=[True, False]).head(300).to_dicts()
+    for row in rows:
+        row["category_name"] = CATEGORY_NAMES.get(row["category"], row["category"])
+        row["division"] = names.get(row["division_code"], row["division_code"])
+    division_rows = totals.to_dicts()
+    for row in division_rows:
+        row["division"] = names.get(row["division_code"], row["division_code"])
+        row["category_name"] = CATEGORY_NAMES.get(row["category"], row["category"])
+    return render(
+        request,
+        "web/land.html",
+        {
+            "year": year,
+            "years": list(runs),
+            "by_category": by_category,
+            "total": {
+                "parcels": parcels.height,
+                "area_mu": parcels["area_mu"].sum(),
+                "freeable_mu": parcels["freeable_mu"].sum(),
+            },
+            "rows": rows,
+            "shown": len(rows),
+            "divisions": division_rows,
+            "supply": inv.supply.to_dicts()[0] if inv.supply.height else None,
+            "change": inv.change.to_dicts() if inv.change is not None else None,
+            "district_wide": role_of(request.user) != Role.STREET,
+        },
+    )
+
+
+class ProjectForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    industry_code = forms.RegexField(regex=r"^\d{2,4}$", max_length=4)
+    land_area_m2 = forms.FloatField(min_value=0)
+    floor_area_m2 = forms.FloatField(min_value=0)
+    investment = forms.FloatField(min_value=0, help_text="万元")
+    promised_tax_per_mu = forms.FloatField(required=False)
+    promised_va_per_mu = forms.FloatField(required=False)
+    promised_va_per_energy = forms.FloatField(required=False)
+    promised_va_per_emission = forms.FloatField(required=False)
+    promised_rd_intensity = forms.FloatField(required=False)
+
+
+@login_required
+def screen(request):
+    """Screen one project against the preset's access policy; list the commitment check."""
+    need(request.user, "web.screen_projects")
+    year, runs = _year(request)
+    run = runs[year]
+    m = services.methodology_of(run.preset)
+    ev = services.evaluation_of(run)
+    form = ProjectForm(request.POST or None)
+    verdict = None
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if v is not None}
+        frame = engine_access.project_frame(data, ev.dataset.projects.schema)
+        row = engine_access.screen(frame, m.access, ev).row(0, named=True)
+        verdict = {
+            "verdict": row["verdict"],
+            "verdict_name": VERDICT_NAMES.get(row["verdict"], row["verdict"]),
+            "reason": row["reason"],
+            "industry": row["industry_category"],
+            "industry_rule": row["industry_rule"],
+            "conditions": [
+                {
+                    "id": c,
+                    "status": row.get(f"cond_{c}"),
+                    "value": row.get(c),
+                    "threshold": row.get(f"{c}_min"),
+                    "margin": row.get(f"{c}_margin"),
+                    "source": row.get(f"{c}_source"),
+                }
+                for c in engine_access.conditions(m.access)
+            ],
+            "rank": {k: row.get(k) for k in engine_access.RANK},
+        }
+    projects = ev.dataset.projects
+    checks = check_commitments(projects, _evaluations(runs, year), year, m.commitments)
+    if role_of(request.user) == Role.STREET:
+        own = ev.dataset.enterprises.filter(
+            pl.col("division_code") == request.user.profile.division_code
+        )["uscc"]
+        checks = checks.filter(pl.col("applicant_uscc").is_in(own.implode()))
+    status_counts = checks.group_by("status").len().sort("status").to_dicts()
+    due = checks.filter(pl.col("status").is_in(["met", "behind", "overdue"])).sort(
+        "status", "project_id"
+    )
+    return render(
+        request,
+        "web/screen.html",
+        {
+            "year": year,
+            "years": list(runs),
+            "form": form,
+            "result": verdict,
+            "status_counts": status_counts,
+            "checks": due.head(300).to_dicts(),
+            "check_columns": [c for c in due.columns if c in _CHECK_SHOWN],
+        },
+    )
+
+
+_CHECK_SHOWN = (
+    "project_id",
+    "name",
+    "applicant_uscc",
+    "production_due",
+    "status",
+    "behind",
+    "years_behind",
+    "years_overdue",
+    "clawback",
+)
