@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from mujun.web import land, scitech, views
+from mujun.web import land, presets, scitech, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -24,6 +24,8 @@ urlpatterns = [
     path("objections/", views.objections, name="objections"),
     path("objections/<int:pk>/", views.objection, name="objection"),
     path("audit/", views.audit, name="audit"),
+    path("presets/", presets.presets, name="presets"),
+    path("presets/<str:name>/edit/", presets.edit, name="preset_edit"),
     path("land/", land.land, name="land"),
     path("land/projects/", land.screen, name="screen"),
     path("scitech/", scitech.zone, name="scitech"),
