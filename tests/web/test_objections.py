@@ -1,0 +1,170 @@
+"""异议: an enterprise files an objection, the analyst rejects it with a reason or accepts it with a
+corrected value (a new committed data version and a new preview run), and the corrected run is
+published in place of the old one."""
+
+from __future__ import annotations
+
+import pytest
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+
+from mujun.web import services
+from mujun.web.demo import STREET_DIVISION
+from mujun.web.models import DataVersion, Enterprise, Objection, Profile, Result, Run
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def firm() -> str:
+    return Profile.objects.get(role="enterprise").uscc
+
+
+def _file(client, uscc: str, nonce: str = "obj-1", value: float = 123.0):
+    return client.post(
+        f"/enterprises/{uscc}/object/",
+        {
+            "field": "tax_paid",
+            "proposed_value": value,
+            "explanation": "税务局的数据漏了第四季度",
+            "nonce": nonce,
+        },
+    )
+
+
+def test_filing_twice_with_one_nonce_makes_one_objection(login, firm):
+    client = login("enterprise")
+    assert _file(client, firm).status_code == 302
+    assert _file(client, firm).status_code == 302
+    assert Objection.objects.filter(uscc=firm).count() == 1
+    item = Objection.objects.get(uscc=firm)
+    run = services.published(2022)
+    assert (item.run_id, item.year, item.field, item.proposed_value) == (
+        run.pk,
+        2022,
+        "tax_paid",
+        123.0,
+    )
+    assert item.current_value == Result.objects.get(run=run, uscc=firm).tax_paid
+    assert item.status == Objection.Status.OPEN
+
+
+def test_rejection_with_reason_is_shown_to_the_enterprise(login, firm):
+    _file(login("enterprise"), firm)
+    item = Objection.objects.get(uscc=firm)
+    analyst = login("analyst")
+    # a rejection needs a reason: without one, nothing changes
+    analyst.post(f"/objections/{item.pk}/", {"decision": "reject", "reason": ""})
+    assert Objection.objects.get(pk=item.pk).status == Objection.Status.OPEN
+    response = analyst.post(
+        f"/objections/{item.pk}/", {"decision": "reject", "reason": "税务数据已核实无误"}
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.status == Objection.Status.REJECTED
+    assert item.resolved_by.username == "analyst" and item.resolved_at is not None
+    client = login("enterprise")
+    page = client.get(f"/objections/{item.pk}/").content.decode()
+    assert "已驳回" in page and "税务数据已核实无误" in page
+    assert "已驳回" in client.get("/objections/").content.decode()
+    # a decided objection is not decided again
+    analyst = login("analyst")
+    analyst.post(f"/objections/{item.pk}/", {"decision": "accept", "value": 1, "reason": "x"})
+    assert Objection.objects.get(pk=item.pk).status == Objection.Status.REJECTED
+
+
+def test_acceptance_corrects_the_data_and_evaluates_again(login, firm):
+    _file(login("enterprise"), firm, value=4321.5)
+    item = Objection.objects.get(uscc=firm)
+    old_head = services.head()
+    old_run = services.published(2022)
+    old_tax = Result.objects.get(run=old_run, uscc=firm).tax_paid
+    assert old_tax != 4321.5
+    analyst = login("analyst")
+    response = analyst.post(
+        f"/objections/{item.pk}/",
+        {"decision": "accept", "value": 4321.5, "reason": "补充了完税证明"},
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.status == Objection.Status.ACCEPTED
+    assert item.resolved_by.username == "analyst" and item.resolved_at is not None
+    version = item.correction
+    assert version.kind == DataVersion.Kind.CORRECTION
+    assert version.status == DataVersion.Status.COMMITTED
+    assert version.parent_id == old_head.pk
+    assert services.head() == version
+    assert firm in version.note and "补充了完税证明" in version.note
+    assert version.created_by.username == "analyst"
+    # the corrected data in the new version, the old one unchanged
+    ds = services.load_dataset(version)
+    row = ds.annual.filter(ds.annual["uscc"] == firm, ds.annual["year"] == 2022)
+    assert row["tax_paid"][0] == 4321.5
+    old = services.load_dataset(old_head).annual
+    assert old.filter(old["uscc"] == firm, old["year"] == 2022)["tax_paid"][0] == old_tax
+    # a new preview run for the year, on the corrected data
+    new_run = Run.objects.get(data=version, year=2022)
+    assert response["Location"] == f"/runs/{new_run.pk}/"
+    assert new_run.status == Run.Status.PREVIEW
+    assert Result.objects.get(run=new_run, uscc=firm).tax_paid == 4321.5
+    assert new_run.input_hash != old_run.input_hash
+    # publishing supersedes the old run; both stay published and visible
+    analyst.post(f"/runs/{new_run.pk}/", {"action": "publish"})
+    new_run.refresh_from_db()
+    old_run.refresh_from_db()
+    assert new_run.status == old_run.status == Run.Status.PUBLISHED
+    assert new_run.supersedes_id == old_run.pk
+    assert services.published(2022) == new_run
+    assert analyst.get(f"/runs/{old_run.pk}/").status_code == 200
+    assert str(new_run.pk) in analyst.get(f"/runs/{old_run.pk}/").content.decode()
+    assert analyst.get(f"/runs/{new_run.pk}/published.xlsx").status_code == 200
+    assert analyst.get(f"/runs/{old_run.pk}/published.xlsx").status_code == 200
+    # the enterprise sees its objection accepted, with the reason
+    page = login("enterprise").get(f"/enterprises/{firm}/").content.decode()
+    assert "已采纳" in page and "补充了完税证明" in page
+    # the audit trail has the objection's decision and the new version
+    for obj in (item, version):
+        entries = LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj), object_pk=str(obj.pk)
+        )
+        assert entries.exists(), obj
+    assert LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Objection),
+        object_pk=str(item.pk),
+        actor__username="analyst",
+    ).exists()
+
+
+def test_accepting_needs_a_value_and_a_reason(login, firm):
+    _file(login("enterprise"), firm)
+    item = Objection.objects.get(uscc=firm)
+    versions = DataVersion.objects.count()
+    analyst = login("analyst")
+    analyst.post(f"/objections/{item.pk}/", {"decision": "accept", "reason": "ok"})
+    analyst.post(f"/objections/{item.pk}/", {"decision": "accept", "value": 9, "reason": ""})
+    assert Objection.objects.get(pk=item.pk).status == Objection.Status.OPEN
+    assert DataVersion.objects.count() == versions
+
+
+def test_another_enterprise_cannot_see_or_file(login, firm, client):
+    from django.contrib.auth import get_user_model
+
+    _file(login("enterprise"), firm)
+    item = Objection.objects.get(uscc=firm)
+    other = (
+        Enterprise.objects.exclude(uscc=firm)
+        .filter(division_code=STREET_DIVISION)
+        .order_by("uscc")
+        .first()
+    )
+    user = get_user_model().objects.create_user("other-firm", password="x-long-password-1")
+    Profile.objects.create(user=user, role="enterprise", uscc=other.uscc)
+    client.force_login(user)
+    assert client.get(f"/objections/{item.pk}/").status_code == 404
+    assert client.get(f"/enterprises/{firm}/").status_code == 404
+    assert str(item.pk) not in client.get("/objections/").content.decode().split("<table")[1]
+    assert _file(client, firm, nonce="other-1").status_code == 404
+    assert Objection.objects.filter(uscc=firm).count() == 1
+    # its own firm: allowed
+    assert _file(client, other.uscc, nonce="other-2").status_code == 302
+    assert Objection.objects.filter(uscc=other.uscc, created_by=user).count() == 1
