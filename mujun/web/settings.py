@@ -138,7 +138,9 @@ TIME_ZONE = "Asia/Shanghai"
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = HOME / "static"
+# the static files are served from the installed packages (WhiteNoise finders); collectstatic
+# only when a front server should serve them: set MUJUN_STATIC_ROOT
+STATIC_ROOT = os.environ.get("MUJUN_STATIC_ROOT") or None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
