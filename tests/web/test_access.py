@@ -75,6 +75,8 @@ GET_RULES: dict[str, dict[str, dict[str, str]]] = {
         "other": rule("403", admin="ok", analyst="ok", enterprise="404"),
     },
     "audit": {"": rule("403", admin="ok")},
+    "presets": {"": BUREAU_ONLY},
+    "preset_edit": {"": BUREAU_ONLY},
     "scitech": {"": NOT_ENTERPRISE},
     "scitech_report": {"": NOT_ENTERPRISE},
     "task": {"": NOT_ENTERPRISE},
@@ -145,6 +147,7 @@ def objects():
     return {
         "uscc": {"own": me, "other": other},
         "parcel_id": {"own": own_parcel, "other": other_parcel.parcel_id},
+        "name": "zhenhai",
         "pk": {
             "version": version.pk,
             "version_report": version.pk,
@@ -163,7 +166,7 @@ def urls(objects) -> list[tuple[str, str, str]]:
     for name, pattern in routes().items():
         for variant in GET_RULES.get(name, {"": None}):
             url = "/" + pattern
-            for param in ("uscc", "parcel_id", "pk"):
+            for param in ("uscc", "parcel_id", "pk", "name"):
                 token_str, token_int = f"<str:{param}>", f"<int:{param}>"
                 if token_str in url or token_int in url:
                     value = objects[param]
