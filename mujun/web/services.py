@@ -229,14 +229,17 @@ def import_files(paths: list[Path], names: list[str], user=None, nonce: str | No
         version = store_dataset(ds, DataVersion.Kind.IMPORT, user, files=names, nonce=nonce)
         return version, []
     result = ingest(paths)
+    # the uploads were saved under temporary names: show the names the user chose
+    uploaded = {str(path): name for path, name in zip(paths, names, strict=True)}
+    uploaded.update({path.name: name for path, name in zip(paths, names, strict=True)})
     problems = [
         {
             "severity": p.severity,
-            "file": names[paths.index(Path(p.file))] if Path(p.file) in paths else p.file,
+            "file": uploaded.get(str(p.file), uploaded.get(Path(str(p.file)).name, p.file)),
             "sheet": p.sheet or "",
             "row": p.row,
             "column": p.column or "",
-            "message": p.message,
+            "message": f"{p.kind}: {p.reason}" if p.kind else p.reason,
         }
         for p in result.problems
     ]
