@@ -209,23 +209,38 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(scope="session")
+def _sessions():
+    """{(server url, username): storage state}: each user logs in through the form once per server."""
+    return {}
+
+
 @pytest.fixture
-def login(browser, server):
-    """login('street') → a page of a fresh browser context, logged in as that demo user."""
+def login(browser, server, _sessions):
+    """login('street') → a page of a fresh browser context, logged in as that demo user (through the
+    login form the first time, with that login's cookies afterwards) and on the page `/` sends it to."""
     contexts = []
 
     def as_user(username: str):
+        key = (server.url, username)
         context = browser.new_context(
-            base_url=server.url, viewport={"width": 1280, "height": 900}, locale="zh-CN"
+            base_url=server.url,
+            viewport={"width": 1280, "height": 900},
+            locale="zh-CN",
+            storage_state=_sessions.get(key),
         )
-        context.set_default_timeout(20_000)
+        context.set_default_timeout(30_000)
         contexts.append(context)
         page = context.new_page()
-        page.goto("login/")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", PASSWORD)
-        with page.expect_navigation():
-            page.click("main form button[type=submit]")
+        if key in _sessions:
+            page.goto("/")
+        else:
+            page.goto("/login/")
+            page.fill("input[name=username]", username)
+            page.fill("input[name=password]", PASSWORD)
+            with page.expect_navigation():
+                page.click("main form button[type=submit]")
+            _sessions[key] = context.storage_state()
         assert "/login/" not in page.url, f"{username} could not log in"
         return page
 
