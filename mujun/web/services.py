@@ -121,8 +121,13 @@ def load_dataset(version: DataVersion) -> Dataset:
 
 
 def head() -> DataVersion | None:
-    """The current data: the last committed version."""
-    return DataVersion.objects.filter(status=DataVersion.Status.COMMITTED).order_by("-id").first()
+    """The current data: the version committed last (not the one staged last: an older staged
+    version committed after a newer one becomes the current data, its parent the one before)."""
+    return (
+        DataVersion.objects.filter(status=DataVersion.Status.COMMITTED)
+        .order_by("-decided_at", "-id")
+        .first()
+    )
 
 
 def _lock():
