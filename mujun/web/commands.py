@@ -13,7 +13,12 @@ from mujun.web import setup
 def prepare(home: Path | None, database_url: str | None = None) -> None:
     """Point Django at a home folder (or a database URL) and bring the schema up to date."""
     setup(database_url=database_url, home=str(home) if home else None)
+    from django.conf import settings
     from django.core.management import call_command
+
+    # the embedded database's folder (made by the secret key's first use, unless
+    # MUJUN_SECRET_KEY is set: then nothing else would make it)
+    Path(settings.HOME).mkdir(parents=True, exist_ok=True)
 
     call_command("migrate", interactive=False, verbosity=0)
 
@@ -73,18 +78,33 @@ def restore(path: Path) -> int:
     import json
     import tempfile
 
+    from auditlog.context import disable_auditlog
     from django.core.management import call_command
-    from django.db import transaction
+    from django.core.serializers.base import DeserializationError
+    from django.db import DatabaseError, transaction
 
-    with gzip.open(path, "rt", encoding="utf-8") as stream:
-        objects = json.load(stream)
+    # a damaged file (not gzip, cut short, not JSON, not a list of objects) is refused before
+    # anything is touched; a file that does not load rolls the flush back with it
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as stream:
+            objects = json.load(stream)
+    except (OSError, EOFError, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"unreadable: {exc}") from exc
+    if not isinstance(objects, list) or not all(
+        isinstance(o, dict) and isinstance(o.get("model"), str) and "fields" in o for o in objects
+    ):
+        raise ValueError("not a list of Django objects")
     with tempfile.TemporaryDirectory() as tmp:
         fixture = Path(tmp) / "backup.json"
         with fixture.open("w", encoding="utf-8") as f:
             json.dump(objects, f)
-        with transaction.atomic():
-            call_command("flush", interactive=False, verbosity=0)
-            call_command("loaddata", str(fixture), verbosity=0)
+        try:
+            # the backup holds the audit trail itself: loading it is not logged again
+            with transaction.atomic(), disable_auditlog():
+                call_command("flush", interactive=False, verbosity=0)
+                call_command("loaddata", str(fixture), verbosity=0)
+        except (DeserializationError, DatabaseError, LookupError) as exc:
+            raise ValueError(f"does not load: {exc}") from exc
     return len(objects)
 
 

@@ -10,11 +10,11 @@ transactional test empties the database; the threaded test needs PostgreSQL.
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
 from auditlog.models import LogEntry
-from django.db import connection
 
 from mujun.web import services
 from mujun.web.models import (
@@ -155,20 +155,30 @@ def test_crash_while_accepting_an_objection(monkeypatch):
     assert item.status == Objection.Status.OPEN and item.correction is None
 
 
-@pytest.fixture(scope="module")
-def reseed(django_db_blocker, district):
-    """After the module's transactional tests emptied the database, load the demo district again
-    for the tests that follow on this worker."""
-    yield
+def _load_demo_if_empty(district) -> None:
     from django.contrib.auth import get_user_model
 
     from mujun.web.demo import demo_users, load_demo
     from tests.web.conftest import YEARS
 
+    if not get_user_model().objects.filter(username="admin").exists():
+        load_demo(district, YEARS)
+        demo_users(district)
+
+
+@pytest.fixture(scope="module")
+def _reseed_at_the_end(django_db_blocker, district):
+    """After the module's transactional tests emptied the database, load the demo district again
+    for the tests that follow on this worker."""
+    yield
     with django_db_blocker.unblock():
-        if not get_user_model().objects.filter(username="admin").exists():
-            load_demo(district, YEARS)
-            demo_users(district)
+        _load_demo_if_empty(district)
+
+
+@pytest.fixture
+def reseed(_reseed_at_the_end, district):
+    """A transactional test empties the database when it ends: the next one loads it again."""
+    _load_demo_if_empty(district)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -212,12 +222,12 @@ def test_two_imports_committed_in_either_order():
         assert v.tables.count() == len(ds.tables())
 
 
+@pytest.mark.skipif(
+    not os.environ.get("MUJUN_TEST_DATABASE_URL", "").startswith("postgres"),
+    reason="threads with their own connections need PostgreSQL (SQLite tests run in memory)",
+)
 @pytest.mark.django_db(transaction=True)
 def test_two_imports_in_threads(reseed):
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "threads with their own connections need PostgreSQL (SQLite tests run in memory)"
-        )
     from django.db import connections
 
     base = services.head()
