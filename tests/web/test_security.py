@@ -1,0 +1,112 @@
+"""Security: the production settings pass Django's deployment checks, logins are throttled
+(django-axes), CSRF is enforced on every form."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from tests.web.conftest import PASSWORD
+
+
+def test_deploy_check_is_clean(tmp_path):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("MUJUN_DATABASE_URL", "MUJUN_TEST_DATABASE_URL", "MUJUN_DEBUG")
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="mujun.web.settings_production",
+        MUJUN_SECRET_KEY=secrets.token_urlsafe(64),
+        MUJUN_ALLOWED_HOSTS="example.org",
+        MUJUN_HOME=str(tmp_path / "home"),
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "mujun.web.manage", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no issues (0 silenced)" in done.stdout + done.stderr
+
+
+def test_production_settings():
+    """What the deploy check cannot see: the values themselves."""
+    code = (
+        "import json; from django.conf import settings as s; print(json.dumps([s.DEBUG, "
+        "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "
+        "s.SESSION_COOKIE_HTTPONLY, s.X_FRAME_OPTIONS, s.ALLOWED_HOSTS]))"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("MUJUN_DATABASE_URL", "MUJUN_DEBUG")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="mujun.web.settings_production",
+        MUJUN_SECRET_KEY=secrets.token_urlsafe(64),
+        MUJUN_ALLOWED_HOSTS="example.org",
+        MUJUN_DEBUG="1",  # a stray debug switch does not turn production into debug
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); " + code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == '[false, true, true, true, true, "DENY", ["example.org"]]'
+
+
+def _login(client, password: str):
+    return client.post("/login/", {"username": "analyst", "password": password})
+
+
+@pytest.mark.django_db
+def test_login_works(client):
+    response = _login(client, PASSWORD)
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert "_auth_user_id" in client.session
+
+
+@pytest.mark.django_db
+def test_five_failures_lock_the_login(client):
+    for attempt in range(1, 6):
+        response = _login(client, "wrong-password")
+        # the form again, with an error; the fifth failure locks the username from this address
+        assert response.status_code == (429 if attempt == 5 else 200)
+        assert "_auth_user_id" not in client.session
+    response = _login(client, PASSWORD)
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+    assert client.get("/overview/").status_code == 302  # still not logged in
+    # another user from the same address is not locked out
+    other = Client()
+    assert other.post("/login/", {"username": "leader", "password": PASSWORD}).status_code == 302
+
+
+@pytest.mark.django_db
+def test_csrf_is_enforced():
+    client = Client(enforce_csrf_checks=True)
+    assert client.post("/login/", {"username": "analyst", "password": PASSWORD}).status_code == 403
+    client.force_login(get_user_model().objects.get(username="analyst"))
+    from mujun.web.models import Run
+
+    before = Run.objects.count()
+    for url, data in [
+        ("/runs/", {"year": 2021, "preset": 1, "nonce": "csrf"}),
+        ("/data/", {"nonce": "csrf"}),
+        ("/logout/", {}),
+    ]:
+        assert client.post(url, data).status_code == 403, url
+    assert Run.objects.count() == before
+    # with the token from the page, the same form is accepted
+    page = client.get("/runs/")
+    token = page.cookies["csrftoken"].value
+    response = client.post("/logout/", {"csrfmiddlewaretoken": token})
+    assert response.status_code == 302
