@@ -117,7 +117,10 @@ BACKENDS = [
     "sqlite",
     pytest.param(
         "postgresql",
-        marks=pytest.mark.skipif(not PG_URL, reason="MUJUN_TEST_DATABASE_URL is not set"),
+        marks=pytest.mark.skipif(
+            not PG_URL,
+            reason="no MUJUN_TEST_DATABASE_URL (`make test` runs these in its PostgreSQL pass)",
+        ),
     ),
 ]
 
