@@ -6,6 +6,15 @@
   function drawCharts() {
     document.querySelectorAll(".chart[data-figure]").forEach(function (el) {
       var fig = JSON.parse(el.dataset.figure);
+      // a year axis shows whole years (2020, 2021), never 2,020.5
+      var years = fig.data.length > 0 && fig.data.every(function (t) {
+        return Array.isArray(t.x) && t.x.length > 0 && t.x.every(function (v) {
+          return Number.isInteger(v) && v > 1900 && v < 2200;
+        });
+      });
+      if (years) {
+        fig.layout.xaxis = Object.assign({}, fig.layout.xaxis || {}, { dtick: 1, tickformat: "d" });
+      }
       Plotly.newPlot(el, fig.data, fig.layout, { displaylogo: false, responsive: true });
       el.on("plotly_click", function (ev) {
         var url = ev.points && ev.points[0] && ev.points[0].customdata;
