@@ -453,7 +453,7 @@ def report(rows, a) -> bool:
             f"{len(lat) / wall:.1f} /s",
             goal,
         )
-    Console(width=max(120, Console().width)).print(table)
+    Console(width=max(150, Console().width)).print(table)
     return missed
 
 
