@@ -526,7 +526,7 @@ def report_html(d: ReportData) -> str:
     return f'<!DOCTYPE html><html lang="zh-CN"><head>{head}</head><body>{body}</body></html>'
 
 
-def _font_css() -> str:
+def font_css() -> str:
     faces = []
     for style, weight in (("Regular", 400), ("Bold", 700)):
         uri = (FONTS / f"MujunSansSC-{style}.otf").as_uri()
@@ -543,7 +543,7 @@ def build_report(data: ReportData) -> bytes:
 
     fonts = FontConfiguration()
     styles = [
-        CSS(string=_font_css(), font_config=fonts),
+        CSS(string=font_css(), font_config=fonts),
         CSS(string=CSS_FILE.read_text(encoding="utf-8"), font_config=fonts),
     ]
     return HTML(string=report_html(data), base_url=str(HERE)).write_pdf(

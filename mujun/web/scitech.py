@@ -80,11 +80,21 @@ def report_data(year: int):
     run = runs[year]
     tasks = tasks_from_db()
     # the tasks' content is part of the cache key: a new note or status rebuilds the figures
-    return _report_data(run.data_id, run.preset_id, year, tasks.model_dump_json())
+    # ids alone are not a safe key (SQLite reuses the ids of rolled-back rows): add the content hashes
+    return _report_data(
+        run.data_id,
+        run.data.fingerprint,
+        run.preset_id,
+        run.preset.methodology_hash,
+        year,
+        tasks.model_dump_json(),
+    )
 
 
 @lru_cache(maxsize=8)
-def _report_data(data_id: int, preset_id: int, year: int, tasks_json: str):
+def _report_data(
+    data_id: int, _fingerprint: str, preset_id: int, _methodology: str, year: int, tasks_json: str
+):
     from mujun.reports.congress import report_data_from_dataset
     from mujun.web.models import DataVersion, Preset
 

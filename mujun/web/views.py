@@ -429,7 +429,7 @@ def profile(request, uscc: str):
         if request.user.has_perm("web.view_objection", firm)
         else Objection.objects.none()
     )
-    can_object = request.user.has_perm("web.file_objection", firm) and latest is not None
+    can_object = _may_object(request.user, firm) and latest is not None
     return render(
         request,
         "web/profile.html",
@@ -534,6 +534,11 @@ def explain(request, uscc: str):
 # ---------------------------------------------------------------- objections
 
 
+def _may_object(user, firm) -> bool:
+    """Only the enterprise itself objects to its figures (not even a superuser on its behalf)."""
+    return role_of(user) == Role.ENTERPRISE and user.has_perm("web.file_objection", firm)
+
+
 class ObjectionForm(forms.Form):
     field = forms.ChoiceField(choices=[(f, f) for f in services.OBJECTABLE])
     proposed_value = forms.FloatField(required=False)
@@ -545,7 +550,8 @@ class ObjectionForm(forms.Form):
 @require_POST
 def file_objection(request, uscc: str):
     firm = _enterprise(request, uscc)
-    need(request.user, "web.file_objection", firm)
+    if not _may_object(request.user, firm):
+        raise PermissionDenied
     form = ObjectionForm(request.POST)
     runs = selectors.published_runs()
     if not runs or not form.is_valid():
@@ -861,6 +867,11 @@ def runs(request):
     form.fields["preset"].queryset = Preset.objects.filter(
         pk__in=[p.pk for p in latest_presets.values()]
     )
+    # the preset in force: the one the last published run used, else the first
+    last = Run.objects.filter(status=Run.Status.PUBLISHED).order_by("-published_at").first()
+    if not form.is_bound and latest_presets:
+        name = last.preset.name if last else next(iter(latest_presets))
+        form.fields["preset"].initial = latest_presets.get(name, last.preset if last else None)
     return render(
         request,
         "web/runs.html",

@@ -267,7 +267,7 @@ def test_only_the_bureau_may_post(role, login, objects):
         ("leader", "own", 403),
         ("deputy", "other", 403),
         ("analyst", "own", 403),
-        ("admin", "own", 302),  # a superuser may do everything, on a firm's behalf too
+        ("admin", "own", 403),  # not even a superuser objects on a firm's behalf
     ],
 )
 def test_only_the_enterprise_files_its_objections(role, variant, expected, login, objects):
