@@ -532,15 +532,20 @@ def serve(
     database: DatabaseOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    threads: Annotated[int, typer.Option(min=1, help="Worker threads.")] = 8,
+    threads: Annotated[int, typer.Option(min=1, help="Threads per server process.")] = 8,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Server processes (default: one per core, up to 4, on POSIX)."),
+    ] = None,
 ) -> None:
     """Serve the web app on an existing database."""
-    from mujun.web.commands import prepare
+    from mujun.web.commands import default_workers, prepare
     from mujun.web.commands import serve as run_server
 
     prepare(home, database)
-    console.print(f"mujun on http://{host}:{port}/ (Ctrl+C stops)")
-    run_server(host, port, threads)
+    workers = workers or default_workers()
+    console.print(f"mujun on http://{host}:{port}/ ({workers} × {threads} threads; Ctrl+C stops)")
+    run_server(host, port, threads, workers)
 
 
 @app.command()

@@ -40,10 +40,38 @@ def create_admin(username: str, password: str) -> None:
         ensure_preset(name, user)
 
 
-def serve(host: str, port: int, threads: int = 8) -> None:
-    from waitress import serve as waitress_serve
+def default_workers() -> int:
+    """One server process per core (up to 4) where gunicorn runs (POSIX), else one."""
+    if os.name != "posix":
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
 
+
+def serve(host: str, port: int, threads: int = 8, workers: int = 1) -> None:
+    """Serve the app: with several workers, gunicorn's processes (each with `threads` threads: Python
+    runs one thread at a time per process, so processes are what use the cores); with one, waitress
+    (pure Python, also on Windows)."""
     from mujun.web.wsgi import application
+
+    if workers > 1 and os.name == "posix":
+        from gunicorn.app.base import BaseApplication
+
+        class Server(BaseApplication):
+            def load_config(self):
+                self.cfg.set("bind", f"{host}:{port}")
+                self.cfg.set("workers", workers)
+                self.cfg.set("threads", threads)
+                self.cfg.set("worker_class", "gthread")
+                self.cfg.set("timeout", 300)
+                self.cfg.set("keepalive", 30)
+                self.cfg.set("accesslog", None)
+
+            def load(self):
+                return application
+
+        Server().run()
+        return
+    from waitress import serve as waitress_serve
 
     waitress_serve(application, host=host, port=port, threads=threads, ident="mujun")
 

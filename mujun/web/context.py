@@ -20,5 +20,5 @@ def role(request) -> dict:
             "view_scitech",
             "view_land",
         ):
-            caps[name] = user.has_perm(f"web.{name}")
+            caps[name] = user.has_perm(f"mujun.{name}")
     return {"role": r, "can": caps, "profile": getattr(user, "profile", None) if r else None}

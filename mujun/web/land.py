@@ -63,7 +63,7 @@ def _scoped(user, frame: pl.DataFrame, column: str = "division_code") -> pl.Data
 
 def flagged(user, year: int) -> dict[str, str]:
     """parcel_id → category of the year's flagged parcels the user may see (the map layer)."""
-    if not user.has_perm("web.view_land"):
+    if not user.has_perm("mujun.view_land"):
         return {}
     runs = selectors.published_runs()
     if year not in runs:
@@ -74,7 +74,7 @@ def flagged(user, year: int) -> dict[str, str]:
 
 @login_required
 def land(request):
-    need(request.user, "web.view_land")
+    need(request.user, "mujun.view_land")
     year, runs = _year(request)
     inv = inventory(year, runs)
     parcels = _scoped(request.user, inv.parcels)
@@ -138,7 +138,7 @@ class ProjectForm(forms.Form):
 @login_required
 def screen(request):
     """Screen one project against the preset's access policy; list the commitment check."""
-    need(request.user, "web.screen_projects")
+    need(request.user, "mujun.screen_projects")
     year, runs = _year(request)
     run = runs[year]
     m = services.methodology_of(run.preset)

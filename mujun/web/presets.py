@@ -75,7 +75,7 @@ def edited(methodology, cleaned: dict):
 
 @login_required
 def presets(request):
-    need(request.user, "web.edit_presets")
+    need(request.user, "mujun.edit_presets")
     return render(
         request, "web/presets.html", {"presets": Preset.objects.select_related("created_by")}
     )
@@ -83,7 +83,7 @@ def presets(request):
 
 @login_required
 def edit(request, name: str):
-    need(request.user, "web.edit_presets")
+    need(request.user, "mujun.edit_presets")
     base = _latest(name)
     m = services.methodology_of(base)
     form = edit_form(m, request.POST or None)

@@ -55,25 +55,25 @@ def is_own_enterprise(user, obj) -> bool:
 
 
 # capabilities (no object)
-rules.add_perm("web.view_overview", is_bureau | is_land | is_street | is_read_only)
-rules.add_perm("web.list_enterprises", is_bureau | is_land | is_street | is_read_only)
-rules.add_perm("web.view_map", is_bureau | is_land | is_street | is_read_only)
-rules.add_perm("web.manage_data", is_bureau)
-rules.add_perm("web.manage_runs", is_bureau)
-rules.add_perm("web.handle_objections", is_bureau)
-rules.add_perm("web.edit_presets", is_bureau)
-rules.add_perm("web.view_audit", is_admin)
-rules.add_perm("web.view_land", is_bureau | is_land | is_street)
-rules.add_perm("web.screen_projects", is_bureau | is_land | is_street)
-rules.add_perm("web.view_scitech", is_bureau | is_land | is_street | is_read_only)
-rules.add_perm("web.edit_tasks", is_bureau)
-rules.add_perm("web.view_tax_list", is_bureau | is_street)
-rules.add_perm("web.export_published", is_bureau | is_land | is_street | is_read_only)
+rules.add_perm("mujun.view_overview", is_bureau | is_land | is_street | is_read_only)
+rules.add_perm("mujun.list_enterprises", is_bureau | is_land | is_street | is_read_only)
+rules.add_perm("mujun.view_map", is_bureau | is_land | is_street | is_read_only)
+rules.add_perm("mujun.manage_data", is_bureau)
+rules.add_perm("mujun.manage_runs", is_bureau)
+rules.add_perm("mujun.handle_objections", is_bureau)
+rules.add_perm("mujun.edit_presets", is_bureau)
+rules.add_perm("mujun.view_audit", is_admin)
+rules.add_perm("mujun.view_land", is_bureau | is_land | is_street)
+rules.add_perm("mujun.screen_projects", is_bureau | is_land | is_street)
+rules.add_perm("mujun.view_scitech", is_bureau | is_land | is_street | is_read_only)
+rules.add_perm("mujun.edit_tasks", is_bureau)
+rules.add_perm("mujun.view_tax_list", is_bureau | is_street)
+rules.add_perm("mujun.export_published", is_bureau | is_land | is_street | is_read_only)
 
 # scoping (with an object: an enterprise, a parcel, a result row, an objection)
 # leaders and deputies see a firm's published figures (grade, scores, indicators), not its tax
 rules.add_perm(
-    "web.view_enterprise",
+    "mujun.view_enterprise",
     is_bureau
     | is_land
     | is_read_only
@@ -82,19 +82,19 @@ rules.add_perm(
 )
 # single-firm tax amounts: not for land officers (indicators only) nor leaders (published lists)
 rules.add_perm(
-    "web.view_tax",
+    "mujun.view_tax",
     is_bureau | (is_street & in_own_division) | (is_enterprise & is_own_enterprise),
 )
 rules.add_perm(
-    "web.view_parcel",
+    "mujun.view_parcel",
     is_bureau
     | is_land
     | is_read_only
     | (is_street & in_own_division)
     | (is_enterprise & is_own_enterprise),
 )
-rules.add_perm("web.file_objection", is_enterprise & is_own_enterprise)
-rules.add_perm("web.view_objection", is_bureau | (is_enterprise & is_own_enterprise))
+rules.add_perm("mujun.file_objection", is_enterprise & is_own_enterprise)
+rules.add_perm("mujun.view_objection", is_bureau | (is_enterprise & is_own_enterprise))
 
 
 def scope(user, queryset, division_field: str = "division_code", uscc_field: str = "uscc"):

@@ -120,7 +120,7 @@ def _year(request) -> int:
 
 @login_required
 def zone(request):
-    need(request.user, "web.view_scitech")
+    need(request.user, "mujun.view_scitech")
     year = _year(request)
     data = report_data(year)
     kinds = sorted(set(data.zone_counts["kind"].to_list()))
@@ -152,7 +152,7 @@ def zone(request):
         x=data.tax_per_mu["year"].to_list(), y=data.tax_per_mu["district"].to_list(), name="全区"
     )
     tax.update_layout(yaxis_title="亩均税收（万元/亩）")
-    show_firms = request.user.has_perm("web.manage_runs")
+    show_firms = request.user.has_perm("mujun.manage_runs")
     return render(
         request,
         "web/scitech.html",
@@ -168,7 +168,7 @@ def zone(request):
             "candidates": data.candidates.head(50).to_dicts() if show_firms else None,
             "renewals": data.renewals.head(50).to_dicts() if show_firms else None,
             "figures": {"ladder": _figure(ladder), "moves": _figure(moves), "tax": _figure(tax)},
-            "can_edit": request.user.has_perm("web.edit_tasks"),
+            "can_edit": request.user.has_perm("mujun.edit_tasks"),
         },
     )
 
@@ -180,11 +180,11 @@ class NoteForm(forms.Form):
 
 @login_required
 def task(request, pk: int):
-    need(request.user, "web.view_scitech")
+    need(request.user, "mujun.view_scitech")
     item = get_object_or_404(Task, pk=pk)
     form = NoteForm(request.POST or None, initial={"status": item.status})
     if request.method == "POST":
-        need(request.user, "web.edit_tasks")
+        need(request.user, "mujun.edit_tasks")
         if form.is_valid():
             with transaction.atomic():
                 item.status = form.cleaned_data["status"]
@@ -205,14 +205,14 @@ def task(request, pk: int):
             "item": item,
             "form": form,
             "areas": AREAS,
-            "can_edit": request.user.has_perm("web.edit_tasks"),
+            "can_edit": request.user.has_perm("mujun.edit_tasks"),
         },
     )
 
 
 @login_required
 def report_pdf(request):
-    need(request.user, "web.view_scitech")
+    need(request.user, "mujun.view_scitech")
     from mujun.reports.congress import build_report
 
     year = _year(request)

@@ -3,6 +3,8 @@ published results (one query each), never by looping over enterprises in Python.
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Substr
 
@@ -15,6 +17,7 @@ def division_names() -> dict[str, str]:
     return divisions()
 
 
+@cache
 def industry_names() -> dict[str, str]:
     return {code: row["name_zh"] for code, row in industries().items()}
 
