@@ -312,8 +312,10 @@ def wrk_profile(port: int, client: Client, paths: list[str], connections: int, s
     script.write_text(WRK_SCRIPT % ", ".join(f'"{p}"' for p in paths), encoding="utf-8")
     cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-H", f"Cookie: {cookie}"]
-        + ["-s", str(script), f"http://127.0.0.1:{port}/"],
+        [
+            *("wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-H", f"Cookie: {cookie}"),
+            *("-s", str(script), f"http://127.0.0.1:{port}/"),
+        ],
         capture_output=True,
         text=True,
         timeout=seconds + 60,

@@ -97,8 +97,15 @@ rules.add_perm("mujun.file_objection", is_enterprise & is_own_enterprise)
 rules.add_perm("mujun.view_objection", is_bureau | (is_enterprise & is_own_enterprise))
 
 
+def sees_whole_district(user) -> bool:
+    """True when `scope` leaves a queryset whole (no division or enterprise limit)."""
+    return role_of(user) not in (None, Role.STREET, Role.ENTERPRISE)
+
+
 def scope(user, queryset, division_field: str = "division_code", uscc_field: str = "uscc"):
     """Limit a queryset to the rows the user may see in lists (by division or enterprise)."""
+    if sees_whole_district(user):
+        return queryset
     role = role_of(user)
     if role == Role.STREET:
         return queryset.filter(**{division_field: user.profile.division_code})

@@ -10,7 +10,7 @@ from django.db.models.functions import Substr
 
 from mujun.dataset.reference import divisions, industries
 from mujun.web.models import Result, Run
-from mujun.web.roles import scope
+from mujun.web.roles import scope, sees_whole_district
 
 
 def division_names() -> dict[str, str]:
@@ -112,20 +112,47 @@ def movers(user, run: Run, previous: Run | None, n: int = 10) -> tuple[list[dict
     """The best and worst movers by total score against the previous year's published run."""
     if previous is None:
         return [], []
-    before = dict(
-        results(user, previous).exclude(total_score=None).values_list("uscc", "total_score")
-    )
-    now = (
-        results(user, run)
-        .exclude(total_score=None)
-        .values("uscc", "name", "list", "grade", "total_score")
-    )
+    return movers_between(results(user, run), results(user, previous), n)
+
+
+def movers_between(now_rows, before_rows, n: int = 10) -> tuple[list[dict], list[dict]]:
+    before = dict(before_rows.exclude(total_score=None).values_list("uscc", "total_score"))
+    now = now_rows.exclude(total_score=None).values("uscc", "name", "list", "grade", "total_score")
     changes = []
     for r in now:
         if r["uscc"] in before:
             changes.append({**r, "change": r["total_score"] - before[r["uscc"]]})
     changes.sort(key=lambda r: (-r["change"], r["uscc"]))
     return changes[:n], list(reversed(changes[-n:])) if len(changes) > n else []
+
+
+def overview_figures(rows) -> dict:
+    """Everything the overview shows of one run's results (all of them, or a division's)."""
+    return {
+        "kpi": per_mu(rows),
+        "counts": grade_counts(rows),
+        "divisions": by_division(rows),
+        "industries": by_industry(rows),
+    }
+
+
+def district_overview(user, run: Run) -> dict:
+    """The overview's figures for the user's scope: the district's were computed when the run was
+    published (seconds at 150,000 firms, so not on every page); a division's are computed now."""
+    if sees_whole_district(user) and "overview" in run.summary:
+        return run.summary["overview"]
+    return overview_figures(results(user, run))
+
+
+def district_movers(user, run: Run, previous: Run | None) -> tuple[list[dict], list[dict]]:
+    stored = run.summary.get("movers")
+    if (
+        sees_whole_district(user)
+        and stored is not None
+        and stored["previous"] == (previous.pk if previous else None)
+    ):
+        return stored["best"], stored["worst"]
+    return movers(user, run, previous)
 
 
 def annotate_tax(rows):

@@ -122,16 +122,13 @@ def overview(request):
     if year is None:
         return render(request, "web/empty.html", {"title": _("Overview")})
     run = runs[year]
-    rows = selectors.results(request.user, run)
-    kpi = selectors.per_mu(rows)
+    figures = selectors.district_overview(request.user, run)
+    kpi, counts = figures["kpi"], figures["counts"]
+    divisions, industries = figures["divisions"], figures["industries"]
     trend = [
-        {"year": y, **selectors.per_mu(selectors.results(request.user, r))} for y, r in runs.items()
+        {"year": y, **selectors.district_overview(request.user, r)["kpi"]} for y, r in runs.items()
     ]
-    counts = selectors.grade_counts(rows)
-    divisions = selectors.by_division(rows)
-    industries = selectors.by_industry(rows)
-    previous = runs.get(year - 1)
-    best, worst = selectors.movers(request.user, run, previous)
+    best, worst = selectors.district_movers(request.user, run, runs.get(year - 1))
     base = reverse("enterprises")
 
     trend_fig = go.Figure()

@@ -1,0 +1,41 @@
+"""The overview: the district's figures stored at publication equal the live ones; a street officer
+gets its own division's figures."""
+
+import json
+
+import pytest
+
+from mujun.web import selectors
+from mujun.web.models import Result, Run
+
+pytestmark = pytest.mark.django_db
+
+
+def test_stored_figures_equal_the_live_ones():
+    runs = selectors.published_runs()
+    for year, run in runs.items():
+        rows = Result.objects.filter(run=run)
+        live = json.loads(json.dumps(selectors.overview_figures(rows)))
+        assert run.summary["overview"] == live
+        before = runs.get(year - 1)
+        stored = run.summary["movers"]
+        assert stored["previous"] == (before.pk if before else None)
+        if before is not None:
+            best, worst = selectors.movers_between(rows, Result.objects.filter(run=before))
+            assert stored["best"] == json.loads(json.dumps(best))
+            assert stored["worst"] == json.loads(json.dumps(worst))
+
+
+def test_street_officer_sees_its_division(login):
+    page = login("street").get("/overview/")
+    divisions = page.context["divisions"]
+    assert [d["code"] for d in divisions] == ["330211001"]
+    analyst = login("analyst").get("/overview/")
+    assert len(analyst.context["divisions"]) > 1
+    assert (
+        analyst.context["kpi"]
+        == Run.objects.filter(status="published")
+        .order_by("-year")
+        .first()
+        .summary["overview"]["kpi"]
+    )
