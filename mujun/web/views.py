@@ -41,7 +41,7 @@ from mujun.web.models import (
     Role,
     Run,
 )
-from mujun.web.roles import role_of, scope
+from mujun.web.roles import role_of, scope, sees_whole_district
 
 GRADE_COLOURS = {"A": "#1a9850", "B": "#91cf60", "C": "#fc8d59", "D": "#d73027", "": "#bdbdbd"}
 LIST_NAMES = {
@@ -690,7 +690,31 @@ def parcel_map(request):
     layer = "lowland" if request.GET.get("layer") == "lowland" else ""
     if layer:
         need(request.user, "mujun.view_land")
-    return render(request, "web/map.html", {"year": year, "years": list(runs), "layer": layer})
+    names = selectors.division_names()
+    visible = scope(request.user, Parcel.objects.all())
+    codes = sorted(set(visible.values_list("division_code", flat=True).distinct()))
+    division = request.GET.get("division", "")
+    if division and division not in codes:
+        raise Http404
+    if not division and visible.count() > MAP_ALL_LIMIT:
+        division = codes[0]  # a large district is drawn one division at a time
+    return render(
+        request,
+        "web/map.html",
+        {
+            "year": year,
+            "years": list(runs),
+            "layer": layer,
+            "division": division,
+            "divisions": [(c, names.get(c, c)) for c in codes],
+            "all_allowed": visible.count() <= MAP_ALL_LIMIT,
+        },
+    )
+
+
+MAP_ALL_LIMIT = 20_000
+"""Above this many parcels the map draws one division at a time (a browser draws some 20,000
+polygons smoothly; a county has over 100,000)."""
 
 
 def _ring(geometry: str) -> list[list[float]] | None:
@@ -714,30 +738,51 @@ def map_data(request):
     year = _year(request, runs)
     if year is None:
         return JsonResponse({"parcels": []})
-    run = runs[year]
-    results = scope(
-        request.user, ParcelResult.objects.filter(run=run), uscc_field="owner_uscc"
-    ).values_list("parcel_id", "grade", "vacant_share", "area_mu")
-    info = {p: (g, v, a) for p, g, v, a in results}
-    parcels = []
-    for parcel_id, geometry in scope(
-        request.user, Parcel.objects.filter(parcel_id__in=list(info)), uscc_field="owner_uscc"
-    ).values_list("parcel_id", "geometry"):
-        ring = _ring(geometry)
-        if ring is None:
-            continue
-        grade, vacant, area = info[parcel_id]
-        parcels.append(
-            {"id": parcel_id, "grade": grade, "vacant": vacant, "area_mu": area, "ring": ring}
-        )
-    parcels.sort(key=lambda p: p["id"])
+    division = request.GET.get("division", "")
+    key = division if sees_whole_district(request.user) else request.user.profile.division_code
+    parcels = _map_parcels(runs[year].pk, services.head().pk, division, key, request.user)
     if request.GET.get("layer") == "lowland":
         from mujun.web.land import flagged
 
         flags = flagged(request.user, year)
-        for p in parcels:
-            p["lowland"] = flags.get(p["id"])
+        parcels = [{**p, "lowland": flags.get(p["id"])} for p in parcels]
     return JsonResponse({"year": year, "colours": GRADE_COLOURS, "parcels": parcels})
+
+
+def _map_parcels(run_id: int, head_id: int, division: str, scope_key: str, user) -> list[dict]:
+    """The parcels the map draws, cached per (run, current data, division, the user's scope): a
+    published run never changes, and the polygons change only with a new committed version."""
+    key = (run_id, head_id, division, scope_key)
+    cached = _MAP_CACHE.get(key)
+    if cached is None:
+        results = ParcelResult.objects.filter(run_id=run_id)
+        shapes = Parcel.objects.all()
+        if division:
+            results = results.filter(division_code=division)
+            shapes = shapes.filter(division_code=division)
+        results = scope(user, results, uscc_field="owner_uscc")
+        shapes = scope(user, shapes, uscc_field="owner_uscc")
+        info = {
+            p: (g, v, a)
+            for p, g, v, a in results.values_list("parcel_id", "grade", "vacant_share", "area_mu")
+        }
+        cached = []
+        for parcel_id, geometry in shapes.values_list("parcel_id", "geometry"):
+            ring = _ring(geometry)
+            if ring is None or parcel_id not in info:
+                continue
+            grade, vacant, area = info[parcel_id]
+            cached.append(
+                {"id": parcel_id, "grade": grade, "vacant": vacant, "area_mu": area, "ring": ring}
+            )
+        cached.sort(key=lambda p: p["id"])
+        if len(_MAP_CACHE) >= 32:
+            _MAP_CACHE.pop(next(iter(_MAP_CACHE)))
+        _MAP_CACHE[key] = cached
+    return cached
+
+
+_MAP_CACHE: dict[tuple, list[dict]] = {}
 
 
 @login_required
