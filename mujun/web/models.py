@@ -311,3 +311,13 @@ class TaskNote(models.Model):
 
     class Meta:
         ordering = ["date", "id"]
+
+
+class RunFigures(models.Model):
+    """The district overview's figures of a published run (aggregates and movers), computed once:
+    at 150,000 firms they take seconds. Derived from the run's results, never edited."""
+
+    run = models.OneToOneField(Run, on_delete=models.CASCADE, related_name="figures")
+    overview = models.JSONField()
+    movers = models.JSONField()
+    """{"previous": the run compared with (last year's in force then), "best": […], "worst": […]}"""

@@ -533,25 +533,12 @@ def publish_run(run: Run, user=None) -> Run:
         run.published_at = timezone.now()
         run.supersedes = previous
         run.published_xlsx = published_xlsx(evaluation_of(run))
-        run.summary = {**run.summary, **_overview(run)}
         run.save()
         record(run, "publish", user, year=run.year, input_hash=run.input_hash)
+    from mujun.web.selectors import run_figures
+
+    run_figures(run)  # the overview's district figures, once (seconds at 150,000 firms)
     return run
-
-
-def _overview(run: Run) -> dict:
-    """The district overview's figures and movers, computed once when the run is published."""
-    from mujun.web import selectors
-
-    rows = Result.objects.filter(run=run)
-    before = published(run.year - 1)
-    best, worst = (
-        selectors.movers_between(rows, Result.objects.filter(run=before)) if before else ([], [])
-    )
-    return {
-        "overview": selectors.overview_figures(rows),
-        "movers": {"previous": before.pk if before else None, "best": best, "worst": worst},
-    }
 
 
 def published_years() -> list[int]:
