@@ -101,8 +101,8 @@ def _report_data(
     ds = services.load_dataset(DataVersion.objects.get(pk=data_id))
     m = services.methodology_of(Preset.objects.get(pk=preset_id))
     tasks = Tasks.model_validate_json(tasks_json)
-    as_of = min(dt.date.today(), dt.date(year + 1, 12, 31))
-    return report_data_from_dataset(ds, year, m, tasks=tasks, as_of=as_of)
+    # as of the end of the year, like `mujun report --data`: the same data gives the same report
+    return report_data_from_dataset(ds, year, m, tasks=tasks)
 
 
 def _year(request) -> int:
