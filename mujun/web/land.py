@@ -8,7 +8,6 @@ from __future__ import annotations
 import polars as pl
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import render
 
 from mujun.engine import access as engine_access
@@ -17,7 +16,7 @@ from mujun.engine.lowland import land_inventory
 from mujun.web import selectors, services
 from mujun.web.models import Role
 from mujun.web.roles import role_of
-from mujun.web.views import need
+from mujun.web.views import need, published_year
 
 CATEGORY_NAMES = {
     "approved_not_supplied": "批而未供",
@@ -29,19 +28,6 @@ CATEGORY_NAMES = {
     "rented_low_tax": "出租低效（计入业主）",
 }
 VERDICT_NAMES = {"admitted": "准入", "conditional": "有条件准入", "refused": "不予准入"}
-
-
-def _year(request) -> tuple[int, dict]:
-    runs = selectors.published_runs()
-    if not runs:
-        raise Http404
-    try:
-        year = int(request.GET.get("year", max(runs)))
-    except ValueError:
-        raise Http404 from None
-    if year not in runs:
-        raise Http404
-    return year, runs
 
 
 def _evaluations(runs: dict, year: int) -> dict:
@@ -75,7 +61,7 @@ def flagged(user, year: int) -> dict[str, str]:
 @login_required
 def land(request):
     need(request.user, "mujun.view_land")
-    year, runs = _year(request)
+    year, runs = published_year(request)
     inv = inventory(year, runs)
     parcels = _scoped(request.user, inv.parcels)
     totals = _scoped(request.user, inv.totals)
@@ -139,7 +125,7 @@ class ProjectForm(forms.Form):
 def screen(request):
     """Screen one project against the preset's access policy; list the commitment check."""
     need(request.user, "mujun.screen_projects")
-    year, runs = _year(request)
+    year, runs = published_year(request)
     run = runs[year]
     m = services.methodology_of(run.preset)
     ev = services.evaluation_of(run)

@@ -20,7 +20,7 @@ from mujun.scitech.tasks import Task as TaskSpec
 from mujun.web import selectors, services
 from mujun.web.audit import record
 from mujun.web.models import Task, TaskNote
-from mujun.web.views import need
+from mujun.web.views import need, published_year
 
 AREAS = {
     "coordination": "统筹协调机制",
@@ -105,23 +105,10 @@ def _report_data(
     return report_data_from_dataset(ds, year, m, tasks=tasks)
 
 
-def _year(request) -> int:
-    runs = selectors.published_runs()
-    if not runs:
-        raise Http404
-    try:
-        year = int(request.GET.get("year", max(runs)))
-    except ValueError:
-        raise Http404 from None
-    if year not in runs:
-        raise Http404
-    return year
-
-
 @login_required
 def zone(request):
     need(request.user, "mujun.view_scitech")
-    year = _year(request)
+    year, _runs = published_year(request)
     data = report_data(year)
     kinds = sorted(set(data.zone_counts["kind"].to_list()))
     years = sorted(set(data.zone_counts["year"].to_list()))
@@ -215,7 +202,7 @@ def report_pdf(request):
     need(request.user, "mujun.view_scitech")
     from mujun.reports.congress import build_report
 
-    year = _year(request)
+    year, _runs = published_year(request)
     pdf = build_report(report_data(year))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="zone-report-{year}.pdf"'

@@ -19,7 +19,7 @@ from django.utils import timezone
 from mujun.dataset import Dataset
 from mujun.dataset.schema import M2_PER_MU, TABLES
 from mujun.engine import evaluate
-from mujun.engine.evaluate import Evaluation
+from mujun.engine.evaluate import CONTRACT_HEAD, CONTRACT_TAIL, Evaluation
 from mujun.methodologies import load_methodology, parse_methodology
 from mujun.web.audit import record
 from mujun.web.models import (
@@ -356,23 +356,8 @@ def _clean(value):
     return value
 
 
-FIXED = {
-    "uscc",
-    "name",
-    "year",
-    "group",
-    "list",
-    "division_code",
-    "industry_code",
-    "land_mu",
-    "tax_paid",
-    "adjusted_tax",
-    "total_score",
-    "grade",
-    "status",
-    "reason",
-    "rank",
-}
+# the contract's columns that are Result fields; the rest of a row goes to Result.values
+FIXED = {*CONTRACT_HEAD, *CONTRACT_TAIL}
 
 
 def _summary(ev: Evaluation, frame: pl.DataFrame) -> dict:

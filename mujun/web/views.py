@@ -90,6 +90,16 @@ def _figure(fig: go.Figure | dict) -> str:
     return pio.to_json(out, validate=False)
 
 
+def published_year(request) -> tuple[int, dict[int, Run]]:
+    """The published year a page asks for (?year=, else the latest) and the runs in force; 404 when
+    nothing is published or the year is not."""
+    runs = selectors.published_runs()
+    year = _year(request, runs)
+    if year is None:
+        raise Http404
+    return year, runs
+
+
 def _year(request, runs: dict[int, Run]) -> int | None:
     if not runs:
         return None
