@@ -1000,16 +1000,15 @@ def _report_from_database(year: int, out: Path, home: Path | None, database: str
     if database is None and not db.exists():
         _fail(f"no database at {db}: pass --home (e.g. mujun-demo/home), --database, or --data DIR")
     prepare(home, database)
-    from django.http import Http404
-
     from mujun.web.scitech import report_data
+    from mujun.web.selectors import published_runs
 
-    try:
-        with _progress() as progress:
-            progress.add_task("building the report", total=None)
-            pdf = build_report(report_data(year))
-    except Http404:
+    runs = published_runs()
+    if year not in runs:
         _fail(f"no published evaluation of {year} in the database")
+    with _progress() as progress:
+        progress.add_task("building the report", total=None)
+        pdf = build_report(report_data(runs[year]))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(pdf)
     console.print(f"wrote {out} ({len(pdf) / 1024:.0f} KiB)")

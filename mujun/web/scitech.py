@@ -11,13 +11,13 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from mujun.scitech.tasks import Note, Tasks, load_tasks
 from mujun.scitech.tasks import Task as TaskSpec
-from mujun.web import selectors, services
+from mujun.web import services
 from mujun.web.audit import record
 from mujun.web.models import Task, TaskNote
 from mujun.web.views import need, published_year
@@ -72,12 +72,8 @@ def tasks_from_db() -> Tasks:
     )
 
 
-def report_data(year: int):
-    """The report's figures for a published year, from the data and preset of its run."""
-    runs = selectors.published_runs()
-    if year not in runs:
-        raise Http404
-    run = runs[year]
+def report_data(run):
+    """The report's figures for a published run's year, from the run's data and preset."""
     tasks = tasks_from_db()
     # the tasks' content is part of the cache key: a new note or status rebuilds the figures
     # ids alone are not a safe key (SQLite reuses the ids of rolled-back rows): add the content hashes
@@ -86,7 +82,7 @@ def report_data(year: int):
         run.data.fingerprint,
         run.preset_id,
         run.preset.methodology_hash,
-        year,
+        run.year,
         tasks.model_dump_json(),
     )
 
@@ -108,8 +104,8 @@ def _report_data(
 @login_required
 def zone(request):
     need(request.user, "mujun.view_scitech")
-    year, _runs = published_year(request)
-    data = report_data(year)
+    year, runs = published_year(request)
+    data = report_data(runs[year])
     kinds = sorted(set(data.zone_counts["kind"].to_list()))
     years = sorted(set(data.zone_counts["year"].to_list()))
     counts = {
@@ -145,7 +141,7 @@ def zone(request):
         "web/scitech.html",
         {
             "year": year,
-            "years": list(selectors.published_runs()),
+            "years": list(runs),
             "data": data,
             "count_years": years,
             "table": table,
@@ -202,8 +198,8 @@ def report_pdf(request):
     need(request.user, "mujun.view_scitech")
     from mujun.reports.congress import build_report
 
-    year, _runs = published_year(request)
-    pdf = build_report(report_data(year))
+    year, runs = published_year(request)
+    pdf = build_report(report_data(runs[year]))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="zone-report-{year}.pdf"'
     return response
