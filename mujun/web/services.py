@@ -77,9 +77,8 @@ def store_dataset(
     nonce: str | None = None,
 ) -> DataVersion:
     """Stage a validated dataset as a new data version (one row per table)."""
-    with transaction.atomic():
-        if nonce and (existing := DataVersion.objects.filter(nonce=nonce).first()):
-            return existing  # a form submitted twice
+
+    def create() -> DataVersion:
         version = DataVersion.objects.create(
             kind=kind,
             fingerprint=ds.fingerprint(),
@@ -97,7 +96,28 @@ def store_dataset(
             DataTable(version=version, name=name, rows=frame.height, parquet=_parquet(frame))
             for name, frame in ds.tables().items()
         )
-    return version
+        return version
+
+    return _once(DataVersion, nonce, create)
+
+
+def submitted(model, nonce: str | None):
+    """The object a form with this one-time token has already made (a double submit), or None."""
+    return model.objects.filter(nonce=nonce).first() if nonce else None
+
+
+def _once(model, nonce: str | None, create):
+    """`create()` in one transaction, unless the form's one-time token was used already: then the
+    object that submit made, also when the two submits race between the check and the insert."""
+    if existing := submitted(model, nonce):
+        return existing
+    try:
+        with transaction.atomic():
+            return create()
+    except IntegrityError:
+        if existing := submitted(model, nonce):
+            return existing
+        raise
 
 
 @lru_cache(maxsize=8)
@@ -389,7 +409,7 @@ def _summary(ev: Evaluation, frame: pl.DataFrame) -> dict:
 
 def create_run(year: int, preset: Preset, data: DataVersion, user=None, nonce=None) -> Run:
     """Evaluate a year on a data version with a preset and store the result as a preview run."""
-    if nonce and (existing := Run.objects.filter(nonce=nonce).first()):
+    if existing := submitted(Run, nonce):  # before the evaluation, which takes seconds
         return existing
     if data.status != DataVersion.Status.COMMITTED:
         raise ServiceError(f"data version {data.pk} is {data.status}, not committed")
@@ -399,24 +419,22 @@ def create_run(year: int, preset: Preset, data: DataVersion, user=None, nonce=No
     ev = _evaluation(data.pk, data.fingerprint, preset.pk, preset.methodology_hash, year)
     annual = ds.annual.filter(pl.col("year") == year).select("uscc", "value_added")
     frame = ev.enterprises.join(annual, on="uscc", how="left", maintain_order="left")
-    try:
-        with transaction.atomic():
-            run = Run.objects.create(
-                year=year,
-                preset=preset,
-                data=data,
-                input_hash=ev.input_hash,
-                methodology_hash=ev.methodology_hash,
-                summary=_summary(ev, frame),
-                created_by=user,
-                nonce=nonce,
-            )
-            _store_results(run, ev, frame, ds)
-    except IntegrityError:
-        if nonce and (existing := Run.objects.filter(nonce=nonce).first()):
-            return existing
-        raise
-    return run
+
+    def create() -> Run:
+        run = Run.objects.create(
+            year=year,
+            preset=preset,
+            data=data,
+            input_hash=ev.input_hash,
+            methodology_hash=ev.methodology_hash,
+            summary=_summary(ev, frame),
+            created_by=user,
+            nonce=nonce,
+        )
+        _store_results(run, ev, frame, ds)
+        return run
+
+    return _once(Run, nonce, create)
 
 
 def _store_results(run: Run, ev: Evaluation, frame: pl.DataFrame, ds: Dataset) -> None:
@@ -544,30 +562,28 @@ def file_objection(
         )
     if not explanation.strip():
         raise ServiceError("an objection needs an explanation")
-    if nonce and (existing := Objection.objects.filter(nonce=nonce).first()):
+    if existing := submitted(Objection, nonce):
         return existing
     ds = load_dataset(run.data)
     row = ds.annual.filter(pl.col("uscc") == uscc, pl.col("year") == run.year)
     if row.is_empty():
         raise ServiceError(f"{uscc} has no {run.year} data in run {run.pk}")
     current = row[field][0]
-    try:
-        with transaction.atomic():
-            return Objection.objects.create(
-                uscc=uscc,
-                run=run,
-                year=run.year,
-                field=field,
-                current_value=current,
-                proposed_value=proposed,
-                explanation=explanation.strip(),
-                created_by=user,
-                nonce=nonce,
-            )
-    except IntegrityError:
-        if nonce and (existing := Objection.objects.filter(nonce=nonce).first()):
-            return existing
-        raise
+    return _once(
+        Objection,
+        nonce,
+        lambda: Objection.objects.create(
+            uscc=uscc,
+            run=run,
+            year=run.year,
+            field=field,
+            current_value=current,
+            proposed_value=proposed,
+            explanation=explanation.strip(),
+            created_by=user,
+            nonce=nonce,
+        ),
+    )
 
 
 def reject_objection(objection: Objection, reason: str, user) -> Objection:

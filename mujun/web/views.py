@@ -858,7 +858,7 @@ def data(request):
     form = FilesForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         uploads = form.cleaned_data["files"]
-        existing = DataVersion.objects.filter(nonce=form.cleaned_data["nonce"]).first()
+        existing = services.submitted(DataVersion, form.cleaned_data["nonce"])
         if existing:
             return redirect("version", pk=existing.pk)
         with tempfile.TemporaryDirectory() as tmp:
