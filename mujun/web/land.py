@@ -15,7 +15,7 @@ from mujun.engine.commitments import check_commitments
 from mujun.engine.lowland import land_inventory
 from mujun.web import selectors, services
 from mujun.web.models import Role
-from mujun.web.roles import role_of
+from mujun.web.roles import role_of, scope_frame
 from mujun.web.views import need, published_year
 
 CATEGORY_NAMES = {
@@ -41,12 +41,6 @@ def inventory(year: int, runs: dict):
     return land_inventory(_evaluations(runs, year), year, m.lowland)
 
 
-def _scoped(user, frame: pl.DataFrame, column: str = "division_code") -> pl.DataFrame:
-    if role_of(user) == Role.STREET:
-        return frame.filter(pl.col(column) == user.profile.division_code)
-    return frame
-
-
 def flagged(user, year: int) -> dict[str, str]:
     """parcel_id → category of the year's flagged parcels the user may see (the map layer)."""
     if not user.has_perm("mujun.view_land"):
@@ -54,7 +48,7 @@ def flagged(user, year: int) -> dict[str, str]:
     runs = selectors.published_runs()
     if year not in runs:
         return {}
-    parcels = _scoped(user, inventory(year, runs).parcels)
+    parcels = scope_frame(user, inventory(year, runs).parcels)
     return dict(zip(parcels["parcel_id"], parcels["category"], strict=True))
 
 
@@ -63,8 +57,8 @@ def land(request):
     need(request.user, "mujun.view_land")
     year, runs = published_year(request)
     inv = inventory(year, runs)
-    parcels = _scoped(request.user, inv.parcels)
-    totals = _scoped(request.user, inv.totals)
+    parcels = scope_frame(request.user, inv.parcels)
+    totals = scope_frame(request.user, inv.totals)
     names = selectors.division_names()
     by_category = (
         parcels.group_by("category")

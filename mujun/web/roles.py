@@ -114,3 +114,14 @@ def scope(user, queryset, division_field: str = "division_code", uscc_field: str
     if role is None:
         return queryset.none()
     return queryset
+
+
+def scope_frame(user, frame, division_column: str = "division_code"):
+    """`scope` for a Polars frame with a division column (the land pages' inventories)."""
+    import polars as pl
+
+    if sees_whole_district(user):
+        return frame
+    if role_of(user) == Role.STREET:
+        return frame.filter(pl.col(division_column) == user.profile.division_code)
+    return frame.clear()

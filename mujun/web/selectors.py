@@ -3,15 +3,14 @@ published results (one query each), never by looping over enterprises in Python.
 
 from __future__ import annotations
 
-import json
 from functools import cache
 
-from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Substr
 
 from mujun.dataset.reference import divisions, industries
-from mujun.web.models import Result, Run, RunFigures
+from mujun.web import services
+from mujun.web.models import Result, Run
 from mujun.web.roles import scope, sees_whole_district
 
 
@@ -140,45 +139,15 @@ def overview_figures(rows) -> dict:
 
 def district_overview(user, run: Run) -> dict:
     """The overview's figures for the user's scope: the district's are computed once per run
-    (run_figures); a division's are computed now."""
+    (services.run_figures); a division's are computed now."""
     if sees_whole_district(user):
-        return run_figures(run).overview
+        return services.run_figures(run).overview
     return overview_figures(results(user, run))
 
 
 def district_movers(user, run: Run, previous: Run | None) -> tuple[list[dict], list[dict]]:
     if sees_whole_district(user):
-        stored = run_figures(run).movers
+        stored = services.run_figures(run).movers
         if stored["previous"] == (previous.pk if previous else None):
             return stored["best"], stored["worst"]
     return movers(user, run, previous)
-
-
-def run_figures(run: Run) -> RunFigures:
-    """The run's stored district figures, computed the first time they are asked for."""
-    try:
-        return RunFigures.objects.get(run=run)
-    except RunFigures.DoesNotExist:
-        pass
-    rows = Result.objects.filter(run=run)
-    before = (
-        Run.objects.filter(year=run.year - 1, status=Run.Status.PUBLISHED)
-        .defer("published_xlsx")
-        .order_by("-published_at", "-id")
-        .first()
-    )
-    best, worst = movers_between(rows, Result.objects.filter(run=before)) if before else ([], [])
-    # through JSON, so that a freshly computed object equals one read back from the database
-    figures = json.loads(
-        json.dumps(
-            {
-                "overview": overview_figures(rows),
-                "movers": {"previous": before.pk if before else None, "best": best, "worst": worst},
-            }
-        )
-    )
-    try:
-        with transaction.atomic():
-            return RunFigures.objects.create(run=run, **figures)
-    except IntegrityError:  # computed by another request meanwhile
-        return RunFigures.objects.get(run=run)

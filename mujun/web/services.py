@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import math
 import tempfile
 from functools import lru_cache
@@ -33,6 +34,7 @@ from mujun.web.models import (
     Preset,
     Result,
     Run,
+    RunFigures,
 )
 
 BATCH = 5000
@@ -508,6 +510,7 @@ def published(year: int) -> Run | None:
     """The run in force for a year: the last one published."""
     return (
         Run.objects.filter(year=year, status=Run.Status.PUBLISHED)
+        .defer("published_xlsx")  # ~40 MB a year at 150,000 firms; no caller needs it
         .order_by("-published_at", "-id")
         .first()
     )
@@ -538,16 +541,37 @@ def publish_run(run: Run, user=None) -> Run:
         run.published_xlsx = published_xlsx(evaluation_of(run))
         run.save()
         record(run, "publish", user, year=run.year, input_hash=run.input_hash)
-    from mujun.web.selectors import run_figures
-
     run_figures(run)  # the overview's district figures, once (seconds at 150,000 firms)
     return run
 
 
-def published_years() -> list[int]:
-    return sorted(
-        Run.objects.filter(status=Run.Status.PUBLISHED).values_list("year", flat=True).distinct()
+def run_figures(run: Run) -> RunFigures:
+    """The run's stored district figures, computed the first time they are asked for."""
+    from mujun.web import selectors
+
+    try:
+        return RunFigures.objects.get(run=run)
+    except RunFigures.DoesNotExist:
+        pass
+    rows = Result.objects.filter(run=run)
+    before = published(run.year - 1)
+    best, worst = (
+        selectors.movers_between(rows, Result.objects.filter(run=before)) if before else ([], [])
     )
+    # through JSON, so that a freshly computed object equals one read back from the database
+    figures = json.loads(
+        json.dumps(
+            {
+                "overview": selectors.overview_figures(rows),
+                "movers": {"previous": before.pk if before else None, "best": best, "worst": worst},
+            }
+        )
+    )
+    try:
+        with transaction.atomic():
+            return RunFigures.objects.create(run=run, **figures)
+    except IntegrityError:  # computed by another request meanwhile
+        return RunFigures.objects.get(run=run)
 
 
 # ---------------------------------------------------------------- objections
