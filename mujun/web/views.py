@@ -27,6 +27,8 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mujun.engine.indicators import INDICATORS
+from mujun.reports.labels import label as column_label
 from mujun.web import selectors, services
 from mujun.web.audit import record
 from mujun.web.models import (
@@ -50,15 +52,8 @@ LIST_NAMES = {
     "below_small": "规下企业（用地 < 3 亩）",
     "tenant": "租赁企业",
 }
-INDICATOR_NAMES = {
-    "tax_per_mu": "亩均税收（万元/亩）",
-    "va_per_mu": "亩均增加值（万元/亩）",
-    "va_per_energy": "单位能耗增加值（万元/吨标煤）",
-    "va_per_emission": "单位排放增加值（万元/吨）",
-    "labour_productivity": "全员劳动生产率（万元/人）",
-    "rd_intensity": "研发经费占比",
-    "tax_per_kwh": "单位电耗税收（万元/千瓦时）",
-}
+# the engine's indicator names and units, as the published list labels them
+INDICATOR_NAMES = {i: column_label(f"ind_{i}") for i in INDICATORS}
 
 
 def need(user, perm: str, obj=None, missing=PermissionDenied) -> None:
