@@ -166,8 +166,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 MUJUN_UPLOAD_LIMIT = 200 * 1024 * 1024
 
-# sessions in the database, read through each process's memory: a page costs no session query
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# sessions in the database only, which every server process shares: a logout deletes the row and
+# the cookie opens nothing anywhere. (cached_db read through a per-process memory cache, so other
+# gunicorn workers kept a logged-out session alive; a shared cache would be a second store to
+# run for the one query per page this saves.)
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

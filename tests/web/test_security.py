@@ -110,3 +110,37 @@ def test_csrf_is_enforced():
     token = page.cookies["csrftoken"].value
     response = client.post("/logout/", {"csrfmiddlewaretoken": token})
     assert response.status_code == 302
+
+
+# -- sessions: a logout ends the session in every server process (issue 11, item 3) ----------
+
+
+def _other_process_cache():
+    """What a second server process would hold in its own memory: a copy of this process's
+    local cache, taken while the session was live (locmem caches are per process)."""
+    from django.core.cache import caches
+
+    cache = caches["default"]
+    return cache, dict(cache._cache), dict(cache._expire_info)
+
+
+@pytest.mark.django_db
+def test_a_logged_out_cookie_opens_nothing_in_any_process():
+    browser = Client()
+    assert _login(browser, PASSWORD).status_code == 302
+    assert browser.get("/overview/").status_code == 200
+    cookie = browser.cookies["sessionid"].value
+    cache, entries, expiry = _other_process_cache()
+    assert browser.post("/logout/").status_code == 302
+    # another worker's memory still has whatever it had cached before the logout
+    cache._cache.update(entries)
+    cache._expire_info.update(expiry)
+    replay = Client()
+    replay.cookies["sessionid"] = cookie
+    for _ in range(30):
+        response = replay.get("/overview/")
+        assert response.status_code == 302 and response["Location"].startswith("/login/")
+    from django.conf import settings
+
+    # and the store is one every process shares: the database
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
