@@ -80,6 +80,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # first: the client's address (from a trusted proxy only) before anything reads it
+    "mujun.web.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -153,10 +155,19 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# login throttling (django-axes): 5 failures lock the username from that address for 15 minutes
+# The reverse proxies (addresses or CIDR networks, comma-separated) whose X-Forwarded-For is
+# believed; from any other peer the header is ignored (mujun.web.middleware). Empty: no proxy.
+MUJUN_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("MUJUN_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+
+# login throttling (django-axes): 5 failures lock that user name from that client address for 15
+# minutes (the pair, so nobody locks another user out from their own address); the address is the
+# one resolved above, never a header a client can forge
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "mujun.web.middleware.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked.html"
 

@@ -144,3 +144,84 @@ def test_a_logged_out_cookie_opens_nothing_in_any_process():
 
     # and the store is one every process shares: the database
     assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+
+
+# -- login throttling per user and client address, behind a trusted proxy (item 14) ----------
+
+PROXY = "10.0.0.1"
+
+
+def _attempts(client: Client, password: str, n: int = 1, **headers):
+    return [
+        client.post("/login/", {"username": "analyst", "password": password}, **headers)
+        for _ in range(n)
+    ]
+
+
+@pytest.mark.django_db
+def test_failures_from_one_address_do_not_lock_the_user_elsewhere():
+    attacker = Client(REMOTE_ADDR="203.0.113.9")
+    assert [r.status_code for r in _attempts(attacker, "wrong", 5)] == [200] * 4 + [429]
+    assert _attempts(attacker, PASSWORD)[0].status_code == 429
+    # the user, from their own address, is not locked out
+    assert _attempts(Client(REMOTE_ADDR="198.51.100.7"), PASSWORD)[0].status_code == 302
+
+
+@pytest.mark.django_db
+def test_behind_the_trusted_proxy_each_client_is_its_own_address(settings):
+    settings.MUJUN_TRUSTED_PROXIES = [PROXY]
+    attacker = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert [r.status_code for r in _attempts(attacker, "wrong", 5)] == [200] * 4 + [429]
+    assert _attempts(attacker, PASSWORD)[0].status_code == 429
+    # the same proxy forwarding the real user: not locked (every user shares the proxy's address)
+    user = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert _attempts(user, PASSWORD)[0].status_code == 302
+    # what the client wrote to the left of what the proxy appended proves nothing
+    forged = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.9")
+    assert _attempts(forged, PASSWORD)[0].status_code == 429
+
+
+@pytest.mark.django_db
+def test_a_forged_forwarded_for_from_an_untrusted_peer_is_ignored(settings, login):
+    from auditlog.models import LogEntry
+
+    from mujun.web.models import Run
+
+    settings.MUJUN_TRUSTED_PROXIES = [PROXY]
+    # a new made-up address on every attempt does not escape the lock
+    attacker = Client(REMOTE_ADDR="203.0.113.9")
+    codes = [
+        _attempts(attacker, "wrong", HTTP_X_FORWARDED_FOR=f"192.0.2.{i}")[0].status_code
+        for i in range(6)
+    ]
+    assert codes == [200] * 4 + [429, 429]
+    # and the audit trail records the peer, not the header
+    client = login("analyst")
+    run = Run.objects.filter(published_at__isnull=False).order_by("pk").first()
+    url = f"/runs/{run.pk}/published.xlsx"
+    assert client.get(url, REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="192.0.2.1").status_code == 200
+    assert LogEntry.objects.latest("id").remote_addr == "203.0.113.9"
+    # from the trusted proxy, the client it names is recorded
+    assert client.get(url, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="192.0.2.1").status_code == 200
+    assert LogEntry.objects.latest("id").remote_addr == "192.0.2.1"
+
+
+def test_client_address_resolution(rf, settings):
+    from mujun.web.middleware import client_ip
+
+    settings.MUJUN_TRUSTED_PROXIES = ["10.0.0.0/24", "::1"]
+
+    def ip(peer, forwarded=None):
+        meta = {"REMOTE_ADDR": peer}
+        if forwarded is not None:
+            meta["HTTP_X_FORWARDED_FOR"] = forwarded
+        return client_ip(rf.get("/", **meta))
+
+    assert ip("203.0.113.9", "192.0.2.1") == "203.0.113.9"  # untrusted peer: header ignored
+    assert ip("10.0.0.5", "192.0.2.1") == "192.0.2.1"
+    assert ip("10.0.0.5", "192.0.2.1, 10.0.0.7") == "192.0.2.1"  # two proxies of ours
+    assert ip("::1", "192.0.2.1:5123") == "192.0.2.1"  # a port is not part of the address
+    assert ip("10.0.0.5", "[2001:db8::1]:443") == "2001:db8::1"
+    assert ip("10.0.0.5") == "10.0.0.5"  # the proxy's own request
+    assert ip("10.0.0.5", "not-an-address, 192.0.2.1") == "192.0.2.1"
+    assert ip("10.0.0.5", "192.0.2.1, not-an-address") == "10.0.0.5"
