@@ -4,7 +4,7 @@ model change (an export, a login) are logged with `record`.
 
 Records that never change are guarded here too (signals, so the admin and any code path are
 covered; QuerySet.update and raw SQL are not): a published run and its results, a committed data
-version's tables."""
+version's tables; users (deactivated, never deleted)."""
 
 from __future__ import annotations
 
@@ -90,6 +90,13 @@ def _published_run_never_changes(sender, instance: Run, raw=False, **kwargs) -> 
     changed = sorted(k for k, v in stored.items() if now.get(k) != v)
     if changed:
         raise ImmutableError(f"run {instance.pk} is published and never changes ({changed})")
+
+
+@receiver(pre_delete, sender=get_user_model())
+def _users_are_kept(sender, instance, **kwargs) -> None:
+    """A user is deactivated, never deleted: the audit trail's entries name their actor by key, and
+    a delete would leave them without one (auditlog sets it to NULL)."""
+    raise ImmutableError(f"user {instance.username!r} is kept for the audit trail: deactivate it")
 
 
 @receiver(pre_delete, sender=Run)

@@ -199,7 +199,10 @@ def test_a_forged_forwarded_for_from_an_untrusted_peer_is_ignored(settings, logi
     client = login("analyst")
     run = Run.objects.filter(published_at__isnull=False).order_by("pk").first()
     url = f"/runs/{run.pk}/published.xlsx"
-    assert client.get(url, REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="192.0.2.1").status_code == 200
+    assert (
+        client.get(url, REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="192.0.2.1").status_code
+        == 200
+    )
     assert LogEntry.objects.latest("id").remote_addr == "203.0.113.9"
     # from the trusted proxy, the client it names is recorded
     assert client.get(url, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="192.0.2.1").status_code == 200
@@ -225,3 +228,105 @@ def test_client_address_resolution(rf, settings):
     assert ip("10.0.0.5") == "10.0.0.5"  # the proxy's own request
     assert ip("10.0.0.5", "not-an-address, 192.0.2.1") == "192.0.2.1"
     assert ip("10.0.0.5", "192.0.2.1, not-an-address") == "10.0.0.5"
+
+
+# -- users are deactivated, never deleted: the audit trail keeps its actors (item 5) ---------
+
+
+def _deputy_audited():
+    """An audit entry made by the deputy (a permission change in their profile, as the admin's
+    form would log it) and the deputy."""
+    from auditlog.context import set_actor
+    from auditlog.models import LogEntry
+
+    deputy = get_user_model().objects.get(username="deputy")
+    with set_actor(deputy):
+        deputy.is_staff = True
+        deputy.save()
+        deputy.is_staff = False
+        deputy.save()
+    return deputy, LogEntry.objects.filter(actor=deputy).latest("id")
+
+
+@pytest.mark.django_db
+def test_the_admin_offers_no_delete_for_users(login):
+    deputy, entry = _deputy_audited()
+    admin = login("admin")
+    url = f"/admin/auth/user/{deputy.pk}/delete/"
+    assert admin.get(url).status_code == 403
+    assert admin.post(url, {"post": "yes"}).status_code == 403
+    changelist = admin.get("/admin/auth/user/")
+    assert b'value="delete_selected"' not in changelist.content
+    admin.post(
+        "/admin/auth/user/",
+        {"action": "delete_selected", "_selected_action": [deputy.pk], "post": "yes"},
+    )
+    assert get_user_model().objects.filter(pk=deputy.pk).exists()
+    entry.refresh_from_db()
+    assert entry.actor_id == deputy.pk
+
+
+@pytest.mark.django_db
+def test_no_code_path_deletes_a_user():
+    from django.db import transaction
+
+    from mujun.web.audit import ImmutableError
+
+    deputy, entry = _deputy_audited()
+    with pytest.raises(ImmutableError, match="deactivate"), transaction.atomic():
+        deputy.delete()
+    with pytest.raises(ImmutableError), transaction.atomic():
+        get_user_model().objects.filter(pk=deputy.pk).delete()
+    entry.refresh_from_db()
+    assert entry.actor.username == "deputy"
+
+
+@pytest.mark.django_db
+def test_the_admin_deactivates_users(login):
+    from auditlog.models import LogEntry
+
+    admin = login("admin")
+    deputy = get_user_model().objects.get(username="deputy")
+    me = get_user_model().objects.get(username="admin")
+    response = admin.post(
+        "/admin/auth/user/", {"action": "deactivate", "_selected_action": [deputy.pk, me.pk]}
+    )
+    assert response.status_code == 302
+    deputy.refresh_from_db()
+    me.refresh_from_db()
+    assert not deputy.is_active and me.is_active  # never oneself
+    change = LogEntry.objects.get_for_object(deputy).latest("id")
+    assert change.actor == me and "is_active" in change.changes_dict
+    # and the deactivated user cannot log in
+    assert Client().post("/login/", {"username": "deputy", "password": PASSWORD}).status_code == 200
+
+
+# -- presets change only through the validated service (item 7) ------------------------------
+
+
+@pytest.mark.django_db
+def test_the_admin_cannot_add_change_or_delete_a_preset(login):
+    from mujun.web.models import Preset
+    from mujun.web.services import methodology_of
+
+    admin = login("admin")
+    preset = Preset.objects.order_by("-version").first()
+    before = list(Preset.objects.values_list("pk", "toml", "methodology_hash"))
+    assert admin.get("/admin/web/preset/").status_code == 200  # still there to look at
+    assert admin.get(f"/admin/web/preset/{preset.pk}/change/").status_code == 200
+    bad = {
+        "name": preset.name,
+        "version": preset.version + 1,
+        "toml": "this is [not a methodology",
+        "note": "",
+    }
+    assert admin.get("/admin/web/preset/add/").status_code == 403
+    assert admin.post("/admin/web/preset/add/", bad).status_code == 403
+    response = admin.post(f"/admin/web/preset/{preset.pk}/change/", {**bad, "version": 1})
+    assert response.status_code == 403
+    assert admin.post(f"/admin/web/preset/{preset.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert list(Preset.objects.values_list("pk", "toml", "methodology_hash")) == before
+    # every preset's latest version still reads as a methodology (a run can use it)
+    for name in Preset.objects.values_list("name", flat=True).distinct():
+        latest = Preset.objects.filter(name=name).order_by("-version").first()
+        assert methodology_of(latest).digest() == latest.methodology_hash
