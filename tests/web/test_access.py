@@ -86,6 +86,9 @@ GET_RULES: dict[str, dict[str, dict[str, str]]] = {
     "login": {"": ALL},
     # POST only in Django 5 (tested by the login tests)
     "logout": {"": rule("405")},
+    # every signed-in user changes their own password
+    "password_change": {"": ALL},
+    "password_change_done": {"": ALL},
     "i18n/": {"": ALL},
     # Django's admin: staff only, everyone else is sent to the admin's login
     "admin/": {"": rule("login", admin="ok")},

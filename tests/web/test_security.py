@@ -330,3 +330,40 @@ def test_the_admin_cannot_add_change_or_delete_a_preset(login):
     for name in Preset.objects.values_list("name", flat=True).distinct():
         latest = Preset.objects.filter(name=name).order_by("-version").first()
         assert methodology_of(latest).digest() == latest.methodology_hash
+
+
+# -- users change their own password (item 18) ------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_user_changes_their_password_and_logs_in_with_it():
+    browser = Client()
+    assert browser.post("/login/", {"username": "street", "password": PASSWORD}).status_code == 302
+    page = browser.get("/overview/")
+    assert b'href="/account/password/"' in page.content  # the header links to it
+    form = browser.get("/account/password/")
+    assert form.status_code == 200 and "修改密码".encode() in form.content
+    new = "Zhaobaoshan-2026-street"
+    # a wrong current password changes nothing
+    response = browser.post(
+        "/account/password/",
+        {"old_password": "wrong", "new_password1": new, "new_password2": new},
+    )
+    assert response.status_code == 200 and b'class="error"' in response.content
+    response = browser.post(
+        "/account/password/",
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+    )
+    assert response.status_code == 302 and response["Location"] == "/account/password/done/"
+    assert "密码已修改".encode() in browser.get(response["Location"]).content
+    assert browser.get("/overview/").status_code == 200  # still signed in here
+    # from now on the new password logs in, the old one does not
+    assert Client().post("/login/", {"username": "street", "password": PASSWORD}).status_code == 200
+    again = Client()
+    assert again.post("/login/", {"username": "street", "password": new}).status_code == 302
+    assert again.get("/overview/").status_code == 200
+
+
+def test_the_password_page_needs_a_login(client):
+    response = client.get("/account/password/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
