@@ -63,22 +63,31 @@ def _frame_from_rows(rows: list[list[object]], label: str) -> pl.DataFrame:
 
 
 def _read_xlsx(path: Path) -> dict[str, RawTable]:
-    from python_calamine import CalamineWorkbook
+    # the one guarded workbook reader (zip checks, sheet sizes, a sandboxed parser), imported here:
+    # mujun.ingest builds on this package
+    from mujun.ingest.read import ReadError, read_file
 
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for corrupt files
+        sheets = read_file(path, sheets=[t.name for t in TABLES])
+    except ReadError as exc:
+        label = f"{path.name} sheet {exc.sheet}" if exc.sheet else path.name
         raise DatasetError(
-            [Problem("", None, None, f"cannot read workbook: {exc}", "unreadable", path.name)],
+            [
+                Problem(
+                    exc.sheet,
+                    None,
+                    None,
+                    f"cannot read workbook: {exc.reason}",
+                    "unreadable",
+                    label,
+                )
+            ],
             str(path),
         ) from None
     tables = {}
-    for name in workbook.sheet_names:
-        if name not in {t.name for t in TABLES}:
-            continue
-        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        label = f"{path.name} sheet {name}"
-        tables[name] = RawTable(name, _frame_from_rows(rows, label), label, 2)
+    for sheet in sheets:
+        label = f"{path.name} sheet {sheet.name}"
+        tables[sheet.name] = RawTable(sheet.name, _frame_from_rows(sheet.rows, label), label, 2)
     return tables
 
 

@@ -19,7 +19,12 @@ says what is wrong — never in another exception, and within bounded memory and
   asks for 500 GB and would abort the whole process; in the child that, a Rust panic, a crash or a
   hang only ends the child, and the parent raises a ReadError. Where fork() is not available
   (Windows) the workbook is parsed in-process without that protection.
+- Before calamine builds an .xlsx sheet, the child scans the sheet's XML for its declared size
+  (<dimension ref>) and for cell and row references beyond `Limits.max_columns`/`max_rows`, and
+  refuses the sheet by name: a hostile file is told apart from a damaged one.
 - A workbook cell longer than `Limits.max_cell_chars` (Excel cannot make one) is refused too.
+- `sheet_names(path)` gives a workbook's sheet names through the same checks and sandbox, without
+  reading any cell.
 - A CSV is never read at all when it is larger than `Limits.max_bytes`; otherwise it is decoded and
   parsed as a stream (csv module, bounded line length, csv.field_size_limit for cells).
 
@@ -59,7 +64,7 @@ import sys
 import time
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,7 +75,7 @@ try:
 except ImportError:  # Windows
     fcntl = None
 
-__all__ = ["Limits", "ReadError", "Sheet", "read_file"]
+__all__ = ["Limits", "ReadError", "Sheet", "read_file", "sheet_names"]
 
 
 @dataclass(frozen=True)
@@ -161,24 +166,28 @@ SAVE_AS = "open it in Excel or WPS and save it as .xlsx (or as .csv)"
 
 
 def read_file(
-    path: str | Path, limits: Limits = Limits(), progress: Progress | None = None
+    path: str | Path,
+    limits: Limits = Limits(),
+    progress: Progress | None = None,
+    sheets: Collection[str] | None = None,
 ) -> list[Sheet]:
     """Every sheet of an .xlsx/.xlsm/.xls workbook (hidden sheets included, in workbook order,
-    empty sheets skipped), or the one table of a .csv/.txt file."""
+    empty sheets skipped), or the one table of a .csv/.txt file. With `sheets`, only the
+    workbook's sheets of those names are read (the others are not even parsed)."""
     name = str(path)
-    size = _check_file(path, name, limits)
-    ext = Path(path).suffix.lower()
-    try:
-        with open(path, "rb") as f:
-            head = f.read(HEAD_BYTES)
-    except OSError as exc:
-        raise ReadError(name, f"cannot open the file: {exc.strerror or exc}") from None
+    ext, head, size = _open(path, name, limits)
     what = _identify(head)
     if ext in WORKBOOK_EXTENSIONS:
-        kind = WORKBOOK_EXTENSIONS[ext]
-        _check_workbook_kind(name, ext, kind, what, path, size)
-        total = _inspect_zip(path, name, limits, size) if kind == "xlsx" else size
-        return _read_workbook(path, name, kind, limits, progress, total)
+        kind, work = _check_workbook(path, name, ext, what, limits, size)
+        wanted = None if sheets is None else frozenset(sheets)
+        return _sandboxed(
+            path,
+            name,
+            limits,
+            work,
+            lambda: _workbook_frames(str(path), kind, limits, wanted),
+            lambda frames: _collect(frames, name, kind, limits, progress),
+        )
     if ext in TEXT_EXTENSIONS:
         _check_text_kind(name, ext, what)
         return _read_csv(path, name, limits, progress, head, size)
@@ -187,6 +196,41 @@ def read_file(
         f"unsupported file type '{ext or '(no extension)'}': expected .xlsx, .xlsm, .xls, .csv "
         f"or .txt ({_describe(what)})",
     )
+
+
+def sheet_names(path: str | Path, limits: Limits = Limits()) -> list[str]:
+    """The names of a workbook's worksheets, in workbook order, with the checks and the sandbox of
+    `read_file` but without reading any cell."""
+    name = str(path)
+    ext, head, size = _open(path, name, limits)
+    what = _identify(head)
+    if ext not in WORKBOOK_EXTENSIONS:
+        raise ReadError(name, f"not a workbook: expected .xlsx, .xlsm or .xls ({_describe(what)})")
+    _kind, work = _check_workbook(path, name, ext, what, limits, size)
+    return _sandboxed(
+        path, name, limits, work, lambda: _name_frames(str(path)), lambda f: _names(f, name)
+    )
+
+
+def _open(path: str | Path, name: str, limits: Limits) -> tuple[str, bytes, int]:
+    """(extension, first bytes, size) of a regular file within the size limit."""
+    size = _check_file(path, name, limits)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEAD_BYTES)
+    except OSError as exc:
+        raise ReadError(name, f"cannot open the file: {exc.strerror or exc}") from None
+    return Path(path).suffix.lower(), head, size
+
+
+def _check_workbook(
+    path: str | Path, name: str, ext: str, what: str, limits: Limits, size: int
+) -> tuple[str, int]:
+    """(xlsx or xls, bytes of data to parse) of a workbook whose content fits its extension and,
+    for an .xlsx, whose zip passes `_inspect_zip`."""
+    kind = WORKBOOK_EXTENSIONS[ext]
+    _check_workbook_kind(name, ext, kind, what, path, size)
+    return kind, _inspect_zip(path, name, limits, size) if kind == "xlsx" else size
 
 
 # --- what a file is -------------------------------------------------------------------------------
@@ -414,11 +458,18 @@ def _inspect_zip(path: str | Path, name: str, limits: Limits, size: int) -> int:
 # --- workbooks: calamine, in a child process -------------------------------------------------------
 
 
-def _read_workbook(
-    path: str | Path, name: str, kind: str, limits: Limits, progress: Progress | None, work: int
-) -> list[Sheet]:
+def _sandboxed(
+    path: str | Path,
+    name: str,
+    limits: Limits,
+    work: int,
+    produce: Callable[[], Iterator[tuple]],
+    consume: Callable[[Iterator[tuple[tuple, bool, bool]]], object],
+):
+    """consume(frames) of the frames produce() makes in a forked child with memory, CPU and time
+    limits (in-process where fork() is not available); the child's death is a ReadError."""
     if not SANDBOX:
-        return _in_process(path, name, kind, limits, progress)
+        return _in_process(name, produce, consume)
     timeout = CHILD_SECONDS_BASE + work / CHILD_BYTES_PER_SECOND
     deadline = time.monotonic() + timeout
     read_fd, write_fd = os.pipe()
@@ -429,13 +480,13 @@ def _read_workbook(
     except OSError:
         os.close(read_fd)
         os.close(write_fd)
-        return _in_process(path, name, kind, limits, progress)
+        return _in_process(name, produce, consume)
     if pid == 0:  # the child: never returns
         budget = min(
             CHILD_MEMORY_BASE + CHILD_MEMORY_PER_BYTE * work,
             max(CHILD_MEMORY_MAX, 4 * limits.max_uncompressed),
         )
-        _child(read_fd, write_fd, str(path), limits, timeout, budget)
+        _child(read_fd, write_fd, produce, timeout, budget)
     os.close(write_fd)
     if hasattr(fcntl, "F_SETPIPE_SZ"):
         with contextlib.suppress(OSError):
@@ -443,7 +494,7 @@ def _read_workbook(
     pipe = _Pipe(read_fd, deadline, limits.max_cell_chars)
     try:
         with _gc_paused():
-            return _collect(pipe.frames(), name, kind, limits, progress)
+            return consume(pipe.frames())
     except _ChildGone as gone:
         status = _reap(pid, grace=5.0)
         pid = 0
@@ -460,18 +511,24 @@ def _read_workbook(
 
 
 def _in_process(
-    path: str | Path, name: str, kind: str, limits: Limits, progress: Progress | None
-) -> list[Sheet]:
-    frames = ((frame, True, True) for frame in _workbook_frames(str(path), limits))
+    name: str,
+    produce: Callable[[], Iterator[tuple]],
+    consume: Callable[[Iterator[tuple[tuple, bool, bool]]], object],
+):
+    frames = ((frame, True, True) for frame in produce())
     try:
         with _gc_paused():
-            return _collect(frames, name, kind, limits, progress)
+            return consume(frames)
     except _ChildGone:
         raise ReadError(name, "the workbook reader stopped unexpectedly") from None
 
 
 def _child(
-    read_fd: int, write_fd: int, path: str, limits: Limits, timeout: float, budget: int
+    read_fd: int,
+    write_fd: int,
+    produce: Callable[[], Iterator[tuple]],
+    timeout: float,
+    budget: int,
 ) -> None:
     code = 0
     try:
@@ -481,7 +538,7 @@ def _child(
         faulthandler.disable()  # its dump of an abort goes to a saved copy of stderr
         gc.disable()  # no cycles are made here, and the child is short-lived
         _limit_child(timeout, budget)
-        for frame in _workbook_frames(path, limits):
+        for frame in produce():
             _send(write_fd, frame)
     except BaseException as exc:
         code = 1
@@ -649,62 +706,205 @@ def _may_have_long_string(data: bytes, max_chars: int) -> bool:
 _BINUNICODE = re.compile(rb"X(?=[\x00-\xff]{3}\x00)")
 
 
-def _workbook_frames(path: str, limits: Limits) -> Iterator[tuple]:
+def _workbook_frames(
+    path: str, kind: str, limits: Limits, wanted: frozenset[str] | None
+) -> Iterator[tuple]:
     """('sheet', name, height), ('rows', [...]) ..., then ('done',) — or ('error', sheet, reason).
     Run in the child (or in-process without fork); never raises (but for interruption)."""
     sheet_name = ""
     try:
-        try:
-            workbook = CalamineWorkbook.from_path(path)
-        except PasswordError:
-            yield (
-                "error",
-                "",
-                "the workbook is password-protected: remove the password in "
-                "Excel or WPS and save it again",
-            )
-            return
-        with workbook:
+        parts = _sheet_parts(path) if kind == "xlsx" else {}
+        with _opened(path) as workbook:
             for index, meta in enumerate(workbook.sheets_metadata):
                 sheet_name = meta.name
                 if meta.typ != SheetTypeEnum.WorkSheet:
                     continue  # chart and dialog sheets have no cells
+                if wanted is not None and sheet_name not in wanted:
+                    continue
                 yield ("open", sheet_name)
+                if sheet_name in parts:
+                    too_big = _declared_extent_problem(path, parts[sheet_name], limits)
+                    if too_big:
+                        yield ("error", sheet_name, too_big)
+                        return
                 sheet = workbook.get_sheet_by_index(index)
                 start, end = sheet.start, sheet.end
                 if start is None or end is None:
                     continue
                 height, width = end[0] + 1, end[1] + 1
-                if width > limits.max_columns:
-                    yield (
-                        "error",
-                        sheet_name,
-                        f"the sheet is {width:,} columns wide (to column "
-                        f"{_column(width - 1)}), over the limit of {limits.max_columns:,}",
-                    )
-                    return
-                if height > limits.max_rows:
-                    yield (
-                        "error",
-                        sheet_name,
-                        f"the sheet has {height:,} rows, over the limit of {limits.max_rows:,}",
-                    )
+                too_big = _extent_problem(height, width, limits)
+                if too_big:
+                    yield ("error", sheet_name, too_big)
                     return
                 yield ("sheet", sheet_name, height)
                 yield from _sheet_chunks(sheet, start, width - start[1])
         yield ("done",)
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
+    except _Refused as refused:
+        yield ("error", "", refused.reason)
     except MemoryError:
         yield ("error", sheet_name, "reading the workbook needs more memory than allowed")
     except BaseException as exc:  # CalamineError and pyo3's PanicException (a BaseException)
-        message = str(exc) or type(exc).__name__
-        yield (
-            "error",
-            sheet_name,
-            f"cannot read the {'sheet' if sheet_name else 'workbook'}: "
-            f"it is damaged or not a real workbook ({message})",
+        yield _damaged(sheet_name, exc)
+
+
+def _name_frames(path: str) -> Iterator[tuple]:
+    """('names', [worksheet names]), ('done',) — or ('error', '', reason); run like
+    `_workbook_frames`. calamine reads the workbook's index, not its sheets."""
+    try:
+        with _opened(path) as workbook:
+            names = [m.name for m in workbook.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+        yield ("names", names)
+        yield ("done",)
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except _Refused as refused:
+        yield ("error", "", refused.reason)
+    except MemoryError:
+        yield ("error", "", "reading the workbook needs more memory than allowed")
+    except BaseException as exc:
+        yield _damaged("", exc)
+
+
+def _names(frames: Iterator[tuple[tuple, bool, bool]], name: str) -> list[str]:
+    names: list[str] | None = None
+    for frame, _odd, _long in frames:
+        if frame[0] == "error":
+            raise ReadError(name, frame[2], frame[1])
+        if frame[0] == "names":
+            names = frame[1]
+        elif frame[0] == "done" and names is not None:
+            return names
+    raise _ChildGone
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+@contextlib.contextmanager
+def _opened(path: str) -> Iterator[CalamineWorkbook]:
+    try:
+        workbook = CalamineWorkbook.from_path(path)
+    except PasswordError:
+        raise _Refused(
+            "the workbook is password-protected: remove the password in Excel or WPS and save it "
+            "again"
+        ) from None
+    with workbook:
+        yield workbook
+
+
+def _damaged(sheet_name: str, exc: BaseException) -> tuple:
+    message = str(exc) or type(exc).__name__
+    return (
+        "error",
+        sheet_name,
+        f"cannot read the {'sheet' if sheet_name else 'workbook'}: "
+        f"it is damaged or not a real workbook ({message})",
+    )
+
+
+def _extent_problem(height: int, width: int, limits: Limits, declared: str = "") -> str | None:
+    """Why a sheet `height` rows by `width` columns is refused, or None. `declared` names the
+    <dimension ref> the size comes from."""
+    what = f"declares its size as {declared}, " if declared else "is "
+    if width > limits.max_columns:
+        return (
+            f"the sheet {what}{width:,} columns wide (to column {_column(width - 1)}), over the "
+            f"limit of {limits.max_columns:,}"
         )
+    if height > limits.max_rows:
+        what = f"declares its size as {declared}, " if declared else "has "
+        return f"the sheet {what}{height:,} rows, over the limit of {limits.max_rows:,}"
+    return None
+
+
+# --- xlsx: a sheet's size, from its XML, before calamine builds it ---------------------------------
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\sref="([^"]*)"')
+_REFERENCE = re.compile(rb"([A-Za-z]*)([0-9]+)")
+
+
+def _sheet_parts(path: str) -> dict[str, str]:
+    """Worksheet name → its zip member, from xl/workbook.xml and its relationships. Parsed in the
+    child: the XML is the file's, sized by `_inspect_zip` but otherwise untrusted."""
+    from xml.etree import ElementTree
+
+    def local(tag: str) -> str:
+        return tag.rsplit("}", 1)[-1]
+
+    with zipfile.ZipFile(path) as zf:
+        members = {n.lower(): n for n in zf.namelist()}
+
+        def read(member: str) -> ElementTree.Element | None:
+            found = members.get(member.lower())
+            return ElementTree.fromstring(zf.read(found)) if found else None
+
+        book, rels = read("xl/workbook.xml"), read("xl/_rels/workbook.xml.rels")
+    if book is None or rels is None:
+        return {}
+    targets = {
+        r.get("Id"): r.get("Target", "") for r in rels.iter() if local(r.tag) == "Relationship"
+    }
+    parts = {}
+    for sheet in book.iter():
+        if local(sheet.tag) != "sheet":
+            continue
+        rel = next((v for k, v in sheet.attrib.items() if local(k) == "id"), None)
+        target = targets.get(rel, "")
+        if target:
+            member = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            member = os.path.normpath(member).replace(os.sep, "/")
+            if member.lower() in members:
+                parts[sheet.get("name", "")] = members[member.lower()]
+    return parts
+
+
+def _declared_extent_problem(path: str, member: str, limits: Limits) -> str | None:
+    """Why the sheet in `member` is refused before calamine builds it as a dense rectangle, or
+    None: its <dimension ref> or a cell or row reference beyond the limits. The XML is streamed;
+    only references long enough to be beyond the limits are looked at closely."""
+    letters = len(_column(limits.max_columns - 1))
+    digits = len(str(limits.max_rows))
+    # r=" as a literal prefix lets the regex engine skip ahead (three times faster than \sr=")
+    far = re.compile(rb'r="([A-Za-z]{%d,}[0-9]+|[A-Za-z]*[0-9]{%d,})"' % (letters, digits))
+    carry = b""
+    dimension_seen = False
+    with zipfile.ZipFile(path) as zf, zf.open(member) as stream:
+        while chunk := stream.read(1 << 20):
+            data = carry + chunk
+            cut = data.rfind(b">") + 1  # no reference spans a '>': split after the last one
+            data, carry = data[:cut], data[cut:][-4096:]
+            if not dimension_seen and (m := _DIMENSION.search(data)):
+                dimension_seen = True
+                for ref in m.group(1).split(b":"):
+                    height, width = _position(ref)
+                    declared = m.group(1).decode("ascii", "replace")
+                    if problem := _extent_problem(height, width, limits, declared):
+                        return problem
+            for m in far.finditer(data):
+                if data[m.start() - 1 : m.start()] not in (b" ", b"\t", b"\r", b"\n"):
+                    continue  # another attribute whose name ends in r (header=, footer=)
+                height, width = _position(m.group(1))
+                if problem := _extent_problem(height, width, limits):
+                    ref = m.group(1).decode("ascii")
+                    return f"{problem}: it has a cell or row at {ref}"
+    return None
+
+
+def _position(ref: bytes) -> tuple[int, int]:
+    """(row, column), both from 1, of a reference such as b'XFD1048576' (b'1048576' for a row);
+    (0, 0) for what is not a reference."""
+    m = _REFERENCE.fullmatch(ref)
+    if not m:
+        return 0, 0
+    column = 0
+    for letter in m.group(1).upper():
+        column = column * 26 + letter - 64
+    return int(m.group(2)), column
 
 
 def _sheet_chunks(sheet, start: tuple[int, int], width: int) -> Iterator[tuple]:

@@ -289,11 +289,17 @@ def import_files(paths: list[Path], names: list[str], user=None, nonce: str | No
 
 
 def _is_canonical(path: Path) -> bool:
+    """Whether an upload is a canonical dataset workbook (sheets named after the required tables).
+    The names come through the guarded reader, which parses no cell; a file it refuses is not
+    canonical, and mujun.ingest then reports why it cannot be read."""
     if path.suffix.lower() != ".xlsx":
         return False
-    from python_calamine import CalamineWorkbook
+    from mujun.ingest.read import ReadError, sheet_names
 
-    sheets = set(CalamineWorkbook.from_path(str(path)).sheet_names)
+    try:
+        sheets = set(sheet_names(path))
+    except ReadError:
+        return False
     return {"enterprises", "annual", "parcels"} <= sheets
 
 

@@ -510,3 +510,25 @@ def test_a_workbook_without_a_required_sheet(dataset, tmp_path):
     [problem] = md.check(path, today=TODAY)
     assert (problem.kind, problem.table, problem.row) == ("missing_table", "occupancy", None)
     assert problem.reason == "table occupancy is missing"
+
+
+def test_a_hostile_workbook_is_a_dataset_error_naming_the_sheet(tmp_path):
+    """A cell at XFD1048576 in a 2 KB workbook aborted the process when the sheet was parsed
+    in-process; the guarded reader refuses the sheet by name."""
+    from hostile import hostile_canonical_workbook
+
+    path = tmp_path / "hostile.xlsx"
+    path.write_bytes(hostile_canonical_workbook())
+    with pytest.raises(DatasetError) as caught:
+        md.load(path)
+    [problem] = caught.value.problems
+    assert (problem.kind, problem.table, problem.file) == (
+        "unreadable",
+        "enterprises",
+        "hostile.xlsx sheet enterprises",
+    )
+    assert problem.reason == (
+        "cannot read workbook: the sheet declares its size as A1:XFD1048576, 16,384 columns wide "
+        "(to column XFD), over the limit of 1,000"
+    )
+    assert md.check(path) == [problem]

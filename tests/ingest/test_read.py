@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
+from hostile import hand_written_xlsx, hostile_canonical_workbook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -384,20 +385,87 @@ def test_xlsx_over_the_uncompressed_limit(tmp_path):
     assert "over the limit of 9.8 KB" in exc.reason
 
 
+def far_apart(workbook) -> None:
+    sheet = workbook.add_worksheet("税务")
+    sheet.write(0, 0, "a")
+    sheet.write(1_048_575, 16_383, "b")
+
+
 def test_xlsx_cells_far_apart_need_too_much_memory(tmp_path):
     """calamine makes a dense rectangle: A1 + XFD1048576 would ask for 500 GB and abort the
-    process. The forked child dies instead, and that is a ReadError."""
-
-    def build(workbook):
-        sheet = workbook.add_worksheet("税务")
-        sheet.write(0, 0, "a")
-        sheet.write(1_048_575, 16_383, "b")
-
-    path = write_bytes(tmp_path / "a.xlsx", xlsx_bytes(build))
+    process. Within limits that let the sheet's size pass, the forked child dies instead, and that
+    is a ReadError."""
+    path = write_bytes(tmp_path / "a.xlsx", xlsx_bytes(far_apart))
     assert path.stat().st_size < 10_000
-    exc = error(path)
+    exc = error(path, Limits(max_columns=16_384))
     assert exc.sheet == "税务"
     assert "more memory than allowed" in exc.reason
+
+
+def test_xlsx_cells_far_apart_are_refused_by_the_sheet_size(tmp_path):
+    exc = error(write_bytes(tmp_path / "a.xlsx", xlsx_bytes(far_apart)))
+    assert exc.sheet == "税务"
+    assert exc.reason == (
+        "the sheet declares its size as A1:XFD1048576, 16,384 columns wide (to column XFD), "
+        "over the limit of 1,000"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sheet_xml", "reason"),
+    [
+        (
+            '<sheetData><row r="1"><c r="A1"><v>1</v></c></row><row r="1048576">'
+            '<c r="XFD1048576"><v>1</v></c></row></sheetData>',
+            "the sheet is 16,384 columns wide (to column XFD), over the limit of 1,000: it has a "
+            "cell or row at XFD1048576",
+        ),
+        (
+            '<dimension ref="A1:B2"/><sheetData><row r="1"><c r="A1"><v>1</v></c></row>'
+            '<row r="3000000"><c t="n"><v>1</v></c></row></sheetData>',
+            "the sheet has 3,000,000 rows, over the limit of 2,000,000: it has a cell or row at "
+            "3000000",
+        ),
+        (
+            '<dimension ref="A1:XFD1048576"/><sheetData><row r="1"><c r="A1"><v>1</v></c>'
+            "</row></sheetData>",
+            "the sheet declares its size as A1:XFD1048576, 16,384 columns wide (to column XFD), "
+            "over the limit of 1,000",
+        ),
+    ],
+)
+def test_xlsx_sheet_size_is_checked_before_the_cells_are_read(tmp_path, sheet_xml, reason):
+    """A hand-written 1 KB workbook naming a cell at XFD1048576 (or claiming that size) is refused
+    by the sheet's name, before calamine builds its cells."""
+    path = write_bytes(tmp_path / "a.xlsx", hand_written_xlsx(sheet_xml))
+    assert path.stat().st_size < 2048
+    exc = error(path)
+    assert (exc.sheet, exc.reason) == ("税务", reason)
+
+
+def test_only_the_sheets_asked_for_are_read(tmp_path):
+    """A hostile sheet that is not asked for is not parsed at all."""
+
+    def build(workbook):
+        small_workbook(workbook)
+        far_apart_sheet = workbook.add_worksheet("其他")
+        far_apart_sheet.write(1_048_575, 16_383, "b")
+
+    path = write_bytes(tmp_path / "a.xlsx", xlsx_bytes(build))
+    [sheet] = read_file(path, sheets={"税务"})
+    assert sheet.name == "税务"
+    assert error(path).sheet == "其他"
+
+
+def test_sheet_names_without_reading_the_cells(tmp_path):
+    path = write_bytes(tmp_path / "a.xlsx", hostile_canonical_workbook())
+    assert read_module.sheet_names(path) == ["enterprises", "annual", "parcels"]
+    with pytest.raises(ReadError) as info:
+        read_module.sheet_names(write_bytes(tmp_path / "b.xlsx", b"PK\x03\x04 not a zip"))
+    assert "not an .xlsx workbook" in str(info.value)
+    with pytest.raises(ReadError) as info:
+        read_module.sheet_names(write_bytes(tmp_path / "c.csv", b"a,b\n"))
+    assert "not a workbook" in str(info.value)
 
 
 def test_xlsx_too_wide_and_too_long(tmp_path):

@@ -166,3 +166,19 @@ def test_broken_bureau_file_is_refused(login, small, tmp_path):
     page = response.content.decode()
     # the problem names the file as uploaded, not the temporary copy
     assert tax.name in page and f"-{tax.name}" not in page
+
+
+def test_a_hostile_canonical_workbook_is_refused_cleanly(login, tmp_path):
+    """Sheets named enterprises/annual/parcels with a cell at XFD1048576 (2 KB): parsed in-process,
+    it aborted the worker; the guarded reader refuses it, naming the file and the sheet."""
+    from hostile import hostile_canonical_workbook
+
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(hostile_canonical_workbook())
+    version, problems = services.import_files([path], ["broken.xlsx"])
+    assert version is None
+    [problem] = problems
+    assert (problem["file"], problem["sheet"]) == ("broken.xlsx", "enterprises")
+    assert "XFD1048576" in problem["message"] and "over the limit" in problem["message"]
+    page = _refused(login("analyst"), path)
+    assert "enterprises" in page and "XFD1048576" in page
