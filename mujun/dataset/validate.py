@@ -2,7 +2,9 @@
 
 Checks, each with its `kind` code:
 - missing_table, missing_column: a required table or column is absent;
-- bad_value: a cell that is not a number / integer / date (YYYY-MM-DD) where one is expected;
+- bad_value: a cell that is not a number / integer / date (YYYY-MM-DD) where one is expected
+  (infinity and NaN are not numbers);
+- bad_type: a column whose cells are not single values (a Parquet list, struct or binary column);
 - required_value: an empty cell where the contract needs a value;
 - negative, not_positive, bad_choice: amounts below zero, areas that must be positive, unknown
   codes;
@@ -75,6 +77,16 @@ class _Collector:
             self.add(table, row, column, reason, kind)
 
 
+EXPECTED = {
+    "date": "a date (YYYY-MM-DD)",
+    "int": "a whole number",
+    "float": "a number",
+    "str": "text",
+}
+NOT_CELLS = (pl.List, pl.Array, pl.Struct, pl.Binary, pl.Object, pl.Duration)
+"""Column types whose values are not cells (Parquet can hold them; a sheet or CSV cannot)."""
+
+
 def _fmt(expr: pl.Expr) -> pl.Expr:
     return expr.cast(pl.String)
 
@@ -98,15 +110,29 @@ def parse(raw: dict[str, RawTable], out: _Collector) -> dict[str, pl.DataFrame]:
         for name in absent:
             out.add(table.name, None, name, f"required column {name} is missing", "missing_column")
             out.absent.add((table.name, name))
+        not_cells = [c for c, dtype in frame.schema.items() if isinstance(dtype, NOT_CELLS)]
+        for name in not_cells:
+            if name in table.names:
+                out.add(
+                    table.name,
+                    None,
+                    name,
+                    f"expected {EXPECTED[table.column(name).kind]} in each cell, got a column of "
+                    f"type {frame.schema[name]}",
+                    "bad_type",
+                )
+                out.absent.add((table.name, name))
+        frame = frame.drop(not_cells)
         frame = frame.with_columns(
             pl.int_range(pl.len(), dtype=pl.Int64).add(source.first_row).alias(ROW)
         )
-        if source.frame.width:
+        if set(frame.columns) - {ROW}:
             # blank lines / sheet rows are not data: dropped after numbering, so rows keep numbers
             blank = pl.all_horizontal(
                 [
                     pl.col(c).cast(pl.String).str.strip_chars().fill_null("") == ""
-                    for c in source.frame.columns
+                    for c in frame.columns
+                    if c != ROW
                 ]
             )
             frame = frame.filter(~blank)
@@ -116,13 +142,18 @@ def parse(raw: dict[str, RawTable], out: _Collector) -> dict[str, pl.DataFrame]:
                 casts.append(pl.lit(None, POLARS_TYPE[col.kind]).alias(col.name))
                 continue
             dtype = frame.schema[col.name]
-            if dtype == POLARS_TYPE[col.kind] and col.kind != "str":
+            if dtype == POLARS_TYPE[col.kind] and col.kind in ("int", "date"):
                 casts.append(pl.col(col.name))
                 continue
             text = pl.col(col.name).cast(pl.String).str.strip_chars()
             text = pl.when(text == "").then(None).otherwise(text)
+            present = text.is_not_null()
             if col.kind == "str":
                 value = text
+            elif col.kind == "float" and dtype == pl.Float64:
+                # numbers as Parquet holds them: only inf and NaN do not fit (not cast to text)
+                present = pl.col(col.name).is_not_null()
+                value = pl.when(pl.col(col.name).is_finite()).then(pl.col(col.name))
             elif col.kind == "date":
                 value = text.str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False)
             else:
@@ -131,17 +162,16 @@ def parse(raw: dict[str, RawTable], out: _Collector) -> dict[str, pl.DataFrame]:
                 if col.kind == "int":
                     number = pl.when(number == number.floor()).then(number).cast(pl.Int64)
                 value = number
-            bad = frame.filter(text.is_not_null() & value.is_null())
+            bad = frame.filter(present & value.is_null())
             if bad.height:
                 out.unparsed[(table.name, col.name)] = bad.get_column(ROW).to_list()
-            expected = {"date": "a date (YYYY-MM-DD)", "int": "a whole number", "float": "a number"}
             out.rows(
                 table.name,
                 bad,
                 col.name,
                 pl.format(
                     "expected {}, got '{}'",
-                    pl.lit(expected.get(col.kind, "text")),
+                    pl.lit(EXPECTED[col.kind]),
                     text,
                 ),
                 "bad_value",

@@ -503,6 +503,44 @@ def test_parquet_rows_are_numbered_from_one(dataset, tmp_path):
     ]
 
 
+def test_infinity_and_nan_in_parquet_are_not_numbers(dataset, tmp_path):
+    """Parquet keeps floats as floats: an infinite tax_paid passed validation and made every firm
+    an A; NaN in any float column is refused the same way."""
+    dataset.write(tmp_path, "parquet")
+    dataset.annual.with_columns(
+        pl.Series("tax_paid", [1.0, float("inf"), 2.0, 3.0]),
+        pl.Series("value_added", [float("nan"), 1.0, 1.0, float("-inf")]),
+        pl.Series("employees", [None, 1.0, float("nan"), 1.0]),
+    ).write_parquet(tmp_path / "annual.parquet")
+    found = md.check(tmp_path, today=TODAY)
+    assert [str(p) for p in found] == [
+        "annual.parquet row 1, column value_added: expected a number, got 'NaN'",
+        "annual.parquet row 2, column tax_paid: expected a number, got 'inf'",
+        "annual.parquet row 3, column employees: expected a number, got 'NaN'",
+        "annual.parquet row 4, column value_added: expected a number, got '-inf'",
+    ]
+    assert {(p.kind, p.table) for p in found} == {("bad_value", "annual")}
+    with pytest.raises(DatasetError):
+        Dataset.from_frames(
+            **{**dataset.tables(), "annual": pl.read_parquet(tmp_path / "annual.parquet")}
+        )
+
+
+def test_a_parquet_column_of_lists_is_refused_by_its_name(dataset, tmp_path):
+    dataset.write(tmp_path, "parquet")
+    dataset.parcels.with_columns(
+        pl.Series("area_m2", [[1.0, 2.0]] * dataset.parcels.height),
+        pl.Series("extra", [[1]] * dataset.parcels.height),  # not in the contract: ignored
+    ).write_parquet(tmp_path / "parcels.parquet")
+    [problem] = md.check(tmp_path, today=TODAY)
+    assert (problem.kind, problem.file, problem.column) == (
+        "bad_type",
+        "parcels.parquet",
+        "area_m2",
+    )
+    assert problem.reason == "expected a number in each cell, got a column of type List(Float64)"
+
+
 def test_a_workbook_without_a_required_sheet(dataset, tmp_path):
     tables = {k: v for k, v in dataset.tables().items() if k != "occupancy"}
     path = tmp_path / "partial.xlsx"
