@@ -49,6 +49,17 @@ def _bad_input():
         _fail(str(exc))
 
 
+def _folder(out: Path) -> Path:
+    """`out` as an output folder, made when missing; exit 1 when it cannot be one."""
+    if out.exists() and not out.is_dir():
+        _fail(f"{out}: cannot be the output folder: it exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(f"{out}: cannot be the output folder: {exc.strerror or exc}")
+    return out
+
+
 def parse_years(text: str) -> list[int]:
     """'2016-2022', '2022' or '2019,2021' → a sorted list of years."""
     years: set[int] = set()
@@ -109,6 +120,8 @@ def synth(
     if fmt not in ("csv", "parquet"):
         raise typer.BadParameter("--format must be csv or parquet")
     year_list = parse_years(years)
+    if out.suffix.lower() != ".xlsx":
+        _folder(out)
     start = time.perf_counter()
     with _bad_input():
         ds = _synthesize(enterprises, year_list, seed)
@@ -224,6 +237,7 @@ def ingest(
         profiles = load_profiles(profile or [])
     except (ProfileError, OSError) as exc:
         _fail(str(exc))
+    _folder(out)
     with _progress() as progress:
         tasks: dict[str, int] = {}
 
@@ -233,7 +247,6 @@ def ingest(
             progress.update(tasks[name], completed=done, total=total or None)
 
         result = run(files, profiles, keep_going=keep_going, progress=report)
-    out.mkdir(parents=True, exist_ok=True)
     for old in (out / "rejects").glob("*.csv"):  # an earlier run's rejects
         old.unlink()
     write_report(result, out / "ingest-report.xlsx")
@@ -537,13 +550,36 @@ def serve(
         int | None,
         typer.Option(min=1, help="Server processes (default: one per core, up to 4, on POSIX)."),
     ] = None,
+    dev: Annotated[
+        bool,
+        typer.Option(
+            "--dev",
+            help="Development settings: plain http on this machine, no Secure cookies. Without it "
+            "the production settings run (HTTPS through the TLS proxy).",
+        ),
+    ] = False,
 ) -> None:
-    """Serve the web app on an existing database."""
-    from mujun.web.commands import default_workers, prepare
+    """Serve the web app on an existing database (production settings unless --dev)."""
+    import os
+
+    from mujun.web.commands import DEV_SETTINGS, default_workers, prepare, serve_settings
     from mujun.web.commands import serve as run_server
 
+    module = serve_settings(dev)
+    os.environ["DJANGO_SETTINGS_MODULE"] = module
     prepare(home, database)
     workers = workers or default_workers()
+    if module == DEV_SETTINGS:
+        console.print(
+            f"[bold]development settings[/bold] ({module}, --dev): plain http, cookies not "
+            "Secure, two-week sessions — not for a real server"
+        )
+    else:
+        console.print(
+            f"[bold]production settings[/bold] ({module}): served behind the TLS proxy "
+            "(http requests are redirected to https), Secure cookies, HSTS, 8-hour sessions; "
+            "--dev for plain http on this machine"
+        )
     console.print(f"mujun on http://{host}:{port}/ ({workers} × {threads} threads; Ctrl+C stops)")
     run_server(host, port, threads, workers)
 
@@ -904,7 +940,13 @@ def demo(
     )
     console.print("loading the demo into its embedded database …")
     home = out / "home"
-    from mujun.web.commands import prepare, reset_sqlite
+    import os
+
+    from mujun.web.commands import prepare, reset_sqlite, serve_settings
+
+    # the demo runs on plain http on this machine: the development settings, whatever the
+    # environment says (the production ones would redirect every page to https)
+    os.environ["DJANGO_SETTINGS_MODULE"] = serve_settings(dev=True)
 
     reset_sqlite(home)
     prepare(home)
@@ -924,12 +966,12 @@ def demo(
         from mujun.web.commands import serve as run_server
 
         console.print(
-            "mujun demo on [bold]http://127.0.0.1:8000/[/bold] (Ctrl+C stops; "
-            f"later: mujun serve --home {home})"
+            "mujun demo on [bold]http://127.0.0.1:8000/[/bold] with the development settings "
+            f"(plain http, this machine only; Ctrl+C stops; later: mujun serve --dev --home {home})"
         )
         run_server("127.0.0.1", 8000)
     else:
-        console.print(f"serve it with: mujun serve --home {home}")
+        console.print(f"serve it with: mujun serve --dev --home {home}")
 
 
 # -- sci-tech zone and the People's Congress report (issue 7) ----------------------------------

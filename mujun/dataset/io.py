@@ -146,6 +146,21 @@ def read_raw(path: str | Path) -> dict[str, RawTable]:
         if not found:
             continue
         f = found[0]
+        if not f.is_file():  # a named pipe would block the reader forever: never opened
+            raise DatasetError(
+                [
+                    Problem(
+                        table.name,
+                        None,
+                        None,
+                        f"not a regular file (a named pipe, device or folder): expected a "
+                        f"{f.suffix} file",
+                        "unreadable",
+                        f.name,
+                    )
+                ],
+                str(path),
+            )
         if f.suffix == ".csv":
             tables[table.name] = RawTable(table.name, _read_csv(f), f.name, 2)
         else:
