@@ -171,6 +171,8 @@ def urls(objects) -> list[tuple[str, str, str]]:
             url = "/" + pattern
             for param in ("uscc", "parcel_id", "pk", "name"):
                 token_str, token_int = f"<str:{param}>", f"<int:{param}>"
+                if f"<path:{param}>" in url:
+                    url = url.replace(f"<path:{param}>", token_str)
                 if token_str in url or token_int in url:
                     value = objects[param]
                     if param == "pk":

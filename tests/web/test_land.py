@@ -56,3 +56,42 @@ def test_screening_form_gives_a_verdict_with_each_condition(login):
 def test_commitment_check_is_listed(login):
     html = login("analyst").get("/land/projects/").content.decode()
     assert 'id="commitments"' in html
+
+
+HOSTILE_IDS = ["<img src=x onerror=alert(1)>", "ZH/2021/017"]
+
+
+@pytest.mark.parametrize("parcel_id", HOSTILE_IDS)
+def test_a_parcel_with_markup_or_a_slash_in_its_id_opens(login, parcel_id):
+    from urllib.parse import quote
+
+    from django.urls import reverse
+
+    model = Parcel.objects.order_by("parcel_id").first()
+    Parcel.objects.create(
+        parcel_id=parcel_id,
+        owner_uscc=model.owner_uscc,
+        division_code=model.division_code,
+        area_m2=5000.0,
+        geometry=model.geometry,
+    )
+    client = login("land")
+    # as the map asks for it (encodeURIComponent: / as %2F) and as Django names it
+    for url in (f"/parcels/{quote(parcel_id, safe='')}/", reverse("parcel", args=[parcel_id])):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.json()["parcel_id"] == parcel_id
+
+
+def test_the_map_escapes_parcel_ids_in_its_tooltip_and_panel():
+    """Plotly draws hover text as markup, so the map script escapes every value from the data in
+    it (the panel too); ids in the data travel as JSON strings, never into the page's HTML."""
+    from pathlib import Path
+
+    import mujun.web
+
+    js = (Path(mujun.web.__file__).parent / "static" / "web" / "mujun.js").read_text()
+    hover = js[js.index("text.push(") : js.index(");", js.index("text.push("))]
+    assert hover.startswith("text.push(esc(p.id)")
+    assert "p.id +" not in js and "p.parcel_id +" not in js
+    assert "esc(p.parcel_id)" in js and "esc(p.lowland)" in hover

@@ -101,7 +101,8 @@
           var sx = 0, sy = 0, n = p.ring.length;
           p.ring.forEach(function (c) { sx += c[0]; sy += c[1]; });
           cx.push(sx / n); cy.push(sy / n); ids.push(p.id);
-          text.push(p.id + "<br>" + (p.grade || "—") + " · " + num(p.area_mu, 1) + " 亩 · 空置 " + pct(p.vacant) +
+          // Plotly draws hover text as markup: the id is a name from the data, escaped like any other
+          text.push(esc(p.id) + "<br>" + esc(p.grade || "—") + " · " + num(p.area_mu, 1) + " 亩 · 空置 " + pct(p.vacant) +
             (p.lowland ? "<br>低效用地: " + esc(p.lowland) : ""));
         });
         traces.push({ type: "scatter", mode: "markers", x: cx, y: cy, customdata: ids, text: text,
