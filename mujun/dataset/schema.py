@@ -38,6 +38,9 @@ class Column:
     """Numbers must be strictly greater than zero."""
     choices: tuple[str, ...] | None = None
     """Allowed values for a code column."""
+    max_length: int | None = None
+    """Longest allowed text, in characters: the web app's database column for it (mujun.web.models)
+    holds no more. Code columns (USCC, industry, division) have their own exact shapes instead."""
 
 
 @dataclass(frozen=True)
@@ -86,11 +89,11 @@ ENTERPRISES = Table(
     ("uscc",),
     (
         Column("uscc", "str", nonnull=True),
-        Column("name", "str", nonnull=True),
+        Column("name", "str", nonnull=True, max_length=200),
         Column("industry_code", "str", nonnull=True),
         Column("division_code", "str", nonnull=True),
         Column("established", "date", nonnull=True),
-        Column("zones", "str", required=False),
+        Column("zones", "str", required=False, max_length=200),
     ),
 )
 
@@ -122,7 +125,7 @@ PARCELS = Table(
     "parcels",
     ("parcel_id",),
     (
-        Column("parcel_id", "str", nonnull=True),
+        Column("parcel_id", "str", nonnull=True, max_length=40),
         Column("owner_uscc", "str", nonnull=True),
         Column("area_m2", "float", nonnull=True, positive=True),
         Column("floor_area_m2", "float", nonnull=True, min_value=0.0),

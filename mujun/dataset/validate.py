@@ -8,6 +8,7 @@ Checks, each with its `kind` code:
 - required_value: an empty cell where the contract needs a value;
 - negative, not_positive, bad_choice: amounts below zero, areas that must be positive, unknown
   codes;
+- too_long: text longer than its column's `max_length` (what the web app's database holds);
 - bad_uscc: shape or GB 32100 check character wrong (mujun.dataset.uscc);
 - bad_industry, bad_division: not a GB/T 4754-2017 class (4 digits) / not a division code;
 - duplicate_key: a second row with the same key as an earlier one;
@@ -210,6 +211,18 @@ def _check_columns(table: Table, frame: pl.DataFrame, out: _Collector) -> None:
                 col.name,
                 pl.format("{} is not a positive amount (expected > 0)", _fmt(c)),
                 "not_positive",
+            )
+        if col.max_length is not None:
+            out.rows(
+                table.name,
+                frame.filter(c.str.len_chars() > col.max_length),
+                col.name,
+                pl.format(
+                    "{} characters long (expected at most {})",
+                    c.str.len_chars(),
+                    pl.lit(col.max_length),
+                ),
+                "too_long",
             )
         if col.choices:
             out.rows(

@@ -308,6 +308,7 @@ class TaskNote(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    nonce = models.CharField(max_length=40, unique=True, null=True, blank=True)
 
     class Meta:
         ordering = ["date", "id"]

@@ -4,7 +4,6 @@ mujun.scitech and mujun.reports.congress over the current committed data."""
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import lru_cache
 
 from django import forms
@@ -18,9 +17,8 @@ from django.utils.translation import gettext as _
 from mujun.scitech.tasks import Note, Tasks, load_tasks
 from mujun.scitech.tasks import Task as TaskSpec
 from mujun.web import services
-from mujun.web.audit import record
 from mujun.web.models import Task, TaskNote
-from mujun.web.views import need, published_year
+from mujun.web.views import TOKEN_LENGTH, need, published_year
 
 AREAS = {
     "coordination": "统筹协调机制",
@@ -159,26 +157,26 @@ def zone(request):
 class NoteForm(forms.Form):
     status = forms.ChoiceField(choices=Task.Status.choices)
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    nonce = forms.CharField(widget=forms.HiddenInput, max_length=TOKEN_LENGTH)
 
 
 @login_required
 def task(request, pk: int):
     need(request.user, "mujun.view_scitech")
     item = get_object_or_404(Task, pk=pk)
-    form = NoteForm(request.POST or None, initial={"status": item.status})
+    fresh = {"status": item.status, "nonce": services.issue_token(request.user, "task-note")}
+    form = NoteForm(request.POST or None, initial=fresh)
     if request.method == "POST":
         need(request.user, "mujun.edit_tasks")
         if form.is_valid():
-            with transaction.atomic():
-                item.status = form.cleaned_data["status"]
-                item.save()
-                TaskNote.objects.create(
-                    task=item,
-                    date=dt.date.today(),
-                    text=form.cleaned_data["text"],
-                    author=request.user,
-                )
-                record(item, "task note", request.user, status=item.status)
+            try:
+                nonce = services.token_nonce(form.cleaned_data["nonce"], request.user, "task-note")
+            except services.ServiceError as exc:
+                messages.error(request, str(exc))
+                return redirect("task", pk=pk)
+            services.add_task_note(
+                item, form.cleaned_data["status"], form.cleaned_data["text"], request.user, nonce
+            )
             messages.success(request, _("Progress note added."))
             return redirect("task", pk=pk)
     return render(

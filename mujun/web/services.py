@@ -8,14 +8,20 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
 import math
+import secrets
 import tempfile
+import zipfile
 from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
+from django.conf import settings
+from django.core import signing
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mujun.dataset import Dataset
 from mujun.dataset.schema import M2_PER_MU, TABLES
@@ -35,7 +41,11 @@ from mujun.web.models import (
     Result,
     Run,
     RunFigures,
+    Task,
+    TaskNote,
 )
+
+logger = logging.getLogger(__name__)
 
 BATCH = 5000
 # the fields an enterprise may object to, and the table they live in
@@ -103,6 +113,38 @@ def store_dataset(
     return _once(DataVersion, nonce, create)
 
 
+TOKEN_SALT = "mujun.web.form-token"
+TOKEN_MAX_AGE = 24 * 3600
+"""A form's token is good for a day (a page left open overnight is reloaded)."""
+
+
+def issue_token(user, form: str) -> str:
+    """A one-time token for a form the server shows a user: signed by the server and bound to the
+    user and the form. Its random part becomes the nonce of the object the submit makes, so a
+    second submit of the same form finds that object instead of making another."""
+    return signing.dumps(
+        {"u": user.pk, "f": form, "n": secrets.token_hex(16)}, salt=TOKEN_SALT, compress=False
+    )
+
+
+def token_nonce(token: str, user, form: str) -> str:
+    """The nonce a token issued to this user for this form carries; ServiceError for a token the
+    server did not issue (forged, altered, another user's or form's, or expired)."""
+    try:
+        data = signing.loads(token or "", salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+    except signing.BadSignature as exc:  # also SignatureExpired
+        logger.warning("form %s: token refused for user %s: %s", form, user.pk, exc)
+        raise ServiceError(_form_expired()) from exc
+    if not isinstance(data, dict) or data.get("u") != user.pk or data.get("f") != form:
+        logger.warning("form %s: token of another user or form sent by user %s", form, user.pk)
+        raise ServiceError(_form_expired())
+    return str(data["n"])
+
+
+def _form_expired() -> str:
+    return _("This form has expired or was not issued to you; reload the page and submit again.")
+
+
 def submitted(model, nonce: str | None):
     """The object a form with this one-time token has already made (a double submit), or None."""
     return model.objects.filter(nonce=nonce).first() if nonce else None
@@ -168,7 +210,16 @@ def commit_version(version: DataVersion, user=None) -> DataVersion:
         if version.status == DataVersion.Status.COMMITTED:
             return version
         if version.status != DataVersion.Status.STAGED:
-            raise ServiceError(f"data version {version.pk} was {version.status}")
+            logger.warning(
+                "data version %s is %s: not committed (user %s)",
+                version.pk,
+                version.status,
+                getattr(user, "pk", None),
+            )
+            raise ServiceError(
+                _("Data version %(pk)s was %(status)s and cannot be committed.")
+                % {"pk": version.pk, "status": version.get_status_display()}
+            )
         if version.parent is None:
             version.parent = head()
         version.status = DataVersion.Status.COMMITTED
@@ -248,7 +299,14 @@ def import_files(paths: list[Path], names: list[str], user=None, nonce: str | No
     from mujun.ingest import ingest
     from mujun.ingest.report import write_report
 
-    if len(paths) == 1 and _is_canonical(paths[0]):
+    unreadable = [
+        _upload_problem(name, reason)
+        for path, name in zip(paths, names, strict=True)
+        if (reason := _unreadable(path))
+    ]
+    if unreadable:
+        return None, unreadable
+    if len(paths) == 1 and _canonical(paths[0], names[0]):
         try:
             ds = load_canonical(paths[0])
         except DatasetError as exc:
@@ -286,6 +344,68 @@ def import_files(paths: list[Path], names: list[str], user=None, nonce: str | No
         nonce=nonce,
     )
     return version, problems
+
+
+# the start of a file by what it is, for telling the user what an .xlsx that is none really holds
+SIGNATURES = (
+    (b"%PDF", "a PDF document"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or other OLE file"),
+    (b"{\\rtf", "an RTF document"),
+    (b"<", "a web page or XML file"),
+)
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why an uploaded file cannot be read at all (empty, or an .xlsx that is no workbook), in the
+    user's language; None when it may be read. The readers look closer afterwards."""
+    size = path.stat().st_size
+    if size == 0:
+        return _("The file is empty (0 bytes).")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return None
+    with path.open("rb") as f:
+        start = f.read(4096)
+    if not start.startswith(b"PK"):
+        kind = next((k for sig, k in SIGNATURES if start.startswith(sig)), None)
+        if kind is None:
+            # text in any of the bureaus' encodings (UTF-8, GBK) has no NUL bytes
+            text = b"\x00" not in start
+            kind = "a text file (CSV or tab-separated)" if text else "an unknown kind of file"
+        return _(
+            "This is not an .xlsx workbook: its content is %(kind)s. Save it as .xlsx (or as .csv "
+            "under a .csv name) and upload it again."
+        ) % {"kind": _(kind)}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return _(
+            "The workbook is truncated or damaged (not a complete zip archive); upload the "
+            "original file again."
+        )
+    return None
+
+
+def _upload_problem(name: str, message: str) -> dict:
+    logger.warning("upload %r refused: %s", name, message)
+    return {
+        "severity": "error",
+        "file": name,
+        "sheet": "",
+        "row": None,
+        "column": "",
+        "message": message,
+    }
+
+
+def _canonical(path: Path, name: str) -> bool:
+    """Whether the upload is a canonical dataset workbook; a file that cannot be told goes to the
+    ingest, whose guarded readers report it."""
+    try:
+        return _is_canonical(path)
+    except Exception as exc:  # whatever the reader says: the ingest reports the file
+        logger.warning("upload %r: not read as a canonical workbook: %s", name, exc)
+        return False
 
 
 def _is_canonical(path: Path) -> bool:
@@ -599,10 +719,29 @@ def file_objection(
     if row.is_empty():
         raise ServiceError(f"{uscc} has no {run.year} data in run {run.pk}")
     current = row[field][0]
-    return _once(
-        Objection,
-        nonce,
-        lambda: Objection.objects.create(
+
+    def create() -> Objection:
+        _lock()  # with the count below: a burst of posts at once is counted one by one
+        limit = objection_limit()
+        recent = Objection.objects.filter(
+            uscc=uscc, created_at__gte=timezone.now() - dt.timedelta(hours=1)
+        ).count()
+        if recent >= limit:
+            logger.warning(
+                "objection refused: %s filed %d in the last hour (limit %d), user %s",
+                uscc,
+                recent,
+                limit,
+                getattr(user, "pk", None),
+            )
+            raise ServiceError(
+                _(
+                    "At most %(limit)s objections an hour may be filed for one enterprise; "
+                    "try again later."
+                )
+                % {"limit": limit}
+            )
+        return Objection.objects.create(
             uscc=uscc,
             run=run,
             year=run.year,
@@ -612,8 +751,14 @@ def file_objection(
             explanation=explanation.strip(),
             created_by=user,
             nonce=nonce,
-        ),
-    )
+        )
+
+    return _once(Objection, nonce, create)
+
+
+def objection_limit() -> int:
+    """How many objections one enterprise may file an hour (MUJUN_OBJECTIONS_PER_HOUR)."""
+    return int(getattr(settings, "MUJUN_OBJECTIONS_PER_HOUR", 10))
 
 
 def reject_objection(objection: Objection, reason: str, user) -> Objection:
@@ -644,6 +789,7 @@ def accept_objection(
         objection = Objection.objects.select_for_update().get(pk=objection.pk)
         if objection.status != Objection.Status.OPEN:
             raise ServiceError(f"objection {objection.pk} is already {objection.status}")
+        _plausible(objection, value)
         base = head()
         ds = load_dataset(base)
         annual = ds.annual.with_columns(
@@ -653,7 +799,7 @@ def accept_objection(
             .cast(ds.annual.schema[objection.field])
             .alias(objection.field)
         )
-        corrected = Dataset.from_frames(**{**ds.tables(), "annual": annual})
+        corrected = _corrected(objection, value, ds.tables(), annual)
         note = (
             f"objection {objection.pk}: {objection.uscc} {objection.year} {objection.field} "
             f"{objection.current_value} → {value}; {reason.strip()}"
@@ -671,3 +817,75 @@ def accept_objection(
         objection.save()
         run = create_run(objection.year, objection.run.preset, version, user)
     return objection, run
+
+
+# the largest value a correction may set, per field: far above any one firm (the whole country's
+# electricity is some 1e13 kWh), far below what only a typing slip or an attack gives (1e300)
+CORRECTION_CEILING = {
+    "employees": 1e7,
+    "energy_tce": 1e9,
+    "emissions_eq": 1e9,
+    "electricity_kwh": 1e13,
+}
+MONEY_CEILING = 1e9  # 万元: 10 万亿元
+
+
+def _plausible(objection: Objection, value: float) -> None:
+    """ServiceError for a corrected value no firm can have (not finite, or beyond the ceiling)."""
+    from mujun.reports.labels import label
+
+    ceiling = CORRECTION_CEILING.get(objection.field, MONEY_CEILING)
+    if not math.isfinite(value) or abs(value) > ceiling:
+        logger.warning(
+            "objection %s: correction %s of %s refused (implausible, ceiling %g)",
+            objection.pk,
+            value,
+            objection.field,
+            ceiling,
+        )
+        raise ServiceError(
+            _("The corrected value %(value)s of %(field)s is not plausible (at most %(max)s).")
+            % {"value": f"{value:g}", "field": label(objection.field), "max": f"{ceiling:g}"}
+        )
+
+
+def _corrected(objection: Objection, value: float, tables: dict, annual: pl.DataFrame) -> Dataset:
+    """The dataset with the correction, validated like an import (mujun.dataset's validation);
+    ServiceError naming what is wrong, nothing stored."""
+    from mujun.dataset import DatasetError
+
+    try:
+        return Dataset.from_frames(**{**tables, "annual": annual})
+    except DatasetError as exc:
+        logger.warning(
+            "objection %s: correction %s of %s fails validation: %s",
+            objection.pk,
+            value,
+            objection.field,
+            exc,
+        )
+        reasons = "; ".join(
+            p.reason for p in exc.problems if p.table == "annual" and p.column == objection.field
+        ) or "; ".join(str(p) for p in exc.problems[:3])
+        raise ServiceError(
+            _("The corrected value fails the data checks, nothing was changed: %(reasons)s")
+            % {"reasons": reasons}
+        ) from exc
+
+
+# ---------------------------------------------------------------- task notes
+
+
+def add_task_note(task: Task, status: str, text: str, user, nonce: str | None = None) -> TaskNote:
+    """A dated progress note on a task, with the task's new status; one per form (its token)."""
+
+    def create() -> TaskNote:
+        task.status = status
+        task.save()
+        note = TaskNote.objects.create(
+            task=task, date=dt.date.today(), text=text, author=user, nonce=nonce
+        )
+        record(task, "task note", user, status=status)
+        return note
+
+    return _once(TaskNote, nonce, create)

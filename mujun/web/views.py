@@ -7,8 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import tempfile
-import uuid
+import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,11 +24,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from mujun.engine.indicators import INDICATORS
 from mujun.reports.labels import label as column_label
-from mujun.web import selectors, services
+from mujun.web import selectors, services, uploads
 from mujun.web.audit import record
 from mujun.web.models import (
     DataVersion,
@@ -44,6 +44,10 @@ from mujun.web.models import (
     Run,
 )
 from mujun.web.roles import role_of, scope, sees_whole_district
+
+logger = logging.getLogger(__name__)
+TOKEN_LENGTH = 200
+"""A form's one-time token (services.issue_token) fits in this many characters."""
 
 GRADE_COLOURS = {"A": "#1a9850", "B": "#91cf60", "C": "#fc8d59", "D": "#d73027", "": "#bdbdbd"}
 LIST_NAMES = {
@@ -449,7 +453,9 @@ def profile(request, uscc: str):
             "show_tax": show_tax,
             "figures": figures,
             "objections": objections,
-            "objection_form": ObjectionForm(initial={"nonce": uuid.uuid4().hex})
+            "objection_form": ObjectionForm(
+                initial={"nonce": services.issue_token(request.user, "objection")}
+            )
             if can_object
             else None,
             "list_names": LIST_NAMES,
@@ -590,7 +596,7 @@ class ObjectionForm(forms.Form):
     field = forms.ChoiceField(choices=[(f, f) for f in services.OBJECTABLE])
     proposed_value = forms.FloatField(required=False)
     explanation = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
-    nonce = forms.CharField(widget=forms.HiddenInput, max_length=40)
+    nonce = forms.CharField(widget=forms.HiddenInput, max_length=TOKEN_LENGTH)
 
 
 @login_required
@@ -613,7 +619,7 @@ def file_objection(request, uscc: str):
             form.cleaned_data["proposed_value"],
             form.cleaned_data["explanation"],
             request.user,
-            nonce=form.cleaned_data["nonce"],
+            nonce=services.token_nonce(form.cleaned_data["nonce"], request.user, "objection"),
         )
     except services.ServiceError as exc:
         messages.error(request, str(exc))
@@ -844,52 +850,80 @@ class MultipleFileField(forms.FileField):
 
 class FilesForm(forms.Form):
     files = MultipleFileField(label=_("Bureau files or a canonical dataset workbook"))
-    nonce = forms.CharField(widget=forms.HiddenInput, max_length=40)
+    nonce = forms.CharField(widget=forms.HiddenInput, max_length=TOKEN_LENGTH)
 
 
+def _data_page(request, status: int = 200, **context) -> HttpResponse:
+    form = context.pop("form", None) or FilesForm(
+        initial={"nonce": services.issue_token(request.user, "data")}
+    )
+    versions = DataVersion.objects.select_related("created_by").all()[:30]
+    return render(
+        request, "web/data.html", {"form": form, "versions": versions, **context}, status=status
+    )
+
+
+def _too_large(request) -> HttpResponse:
+    limit = uploads.upload_limit()
+    return _data_page(
+        request,
+        413,
+        error=_("The upload is larger than the limit of %(limit)s MB; nothing was stored.")
+        % {"limit": f"{limit / 1024 / 1024:g}"},
+    )
+
+
+@csrf_exempt  # the CSRF check is made in _data, once the upload handler is set (it reads the body)
 @login_required
 def data(request):
     need(request.user, "mujun.manage_data")
-    form = FilesForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        uploads = form.cleaned_data["files"]
-        existing = services.submitted(DataVersion, form.cleaned_data["nonce"])
-        if existing:
+    if request.method == "POST":
+        uploads.sweep()
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > uploads.upload_limit():  # refused before a byte of it is read
+            logger.warning(
+                "upload refused: %d bytes, the limit is %d (user %s)",
+                length,
+                uploads.upload_limit(),
+                request.user.pk,
+            )
+            return _too_large(request)
+        request.upload_handlers = [uploads.LimitedUploadHandler(request)]
+    return _data(request)
+
+
+@csrf_protect
+def _data(request):
+    if request.method != "POST":
+        return _data_page(request)
+    if getattr(request, "upload_refused", False):
+        return _too_large(request)
+    form = FilesForm(request.POST, request.FILES)
+    try:
+        if not form.is_valid():
+            logger.warning("upload by user %s refused: %s", request.user.pk, form.errors.as_text())
+            error = " ".join(m for errors in form.errors.values() for m in errors)
+            return _data_page(request, 422, error=error)
+        files = form.cleaned_data["files"]
+        names = [upload.name for upload in files]
+        try:
+            nonce = services.token_nonce(form.cleaned_data["nonce"], request.user, "data")
+        except services.ServiceError as exc:
+            return _data_page(request, 422, error=str(exc))
+        if existing := services.submitted(DataVersion, nonce):
             return redirect("version", pk=existing.pk)
-        with tempfile.TemporaryDirectory() as tmp:
-            paths, names = [], []
-            for i, upload in enumerate(uploads):
-                name = Path(upload.name).name
-                path = Path(tmp) / f"{i}-{name}"
-                with path.open("wb") as out:
-                    for chunk in upload.chunks():
-                        out.write(chunk)
-                paths.append(path)
-                names.append(name)
-            version, problems = services.import_files(
-                paths, names, request.user, nonce=form.cleaned_data["nonce"]
-            )
-        if version is None:
-            return render(
-                request,
-                "web/data.html",
-                {
-                    "form": FilesForm(initial={"nonce": uuid.uuid4().hex}),
-                    "problems": problems,
-                    "versions": DataVersion.objects.all()[:30],
-                    "failed": names,
-                },
-                status=422,
-            )
-        return redirect("version", pk=version.pk)
-    return render(
-        request,
-        "web/data.html",
-        {
-            "form": FilesForm(initial={"nonce": uuid.uuid4().hex}),
-            "versions": DataVersion.objects.select_related("created_by").all()[:30],
-        },
-    )
+        # each upload is on disk already (uploads.LimitedUploadHandler): read where it lies
+        paths = [Path(upload.temporary_file_path()) for upload in files]
+        version, problems = services.import_files(paths, names, request.user, nonce=nonce)
+    finally:
+        for upload in request.FILES.getlist("files"):
+            upload.close()  # deletes its file
+    if version is None:
+        return _data_page(request, 422, problems=problems, failed=names)
+    return redirect("version", pk=version.pk)
 
 
 @login_required
@@ -899,8 +933,12 @@ def version(request, pk: int):
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "commit":
-            services.commit_version(item, request.user)
-            messages.success(request, _("Committed: this is now the current data."))
+            try:
+                services.commit_version(item, request.user)
+            except services.ServiceError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("Committed: this is now the current data."))
         elif action == "discard":
             services.discard_version(item, request.user)
             messages.info(request, _("Discarded."))
@@ -929,14 +967,16 @@ def version_report(request, pk: int):
 class RunForm(forms.Form):
     year = forms.IntegerField()
     preset = forms.ModelChoiceField(queryset=Preset.objects.all())
-    nonce = forms.CharField(widget=forms.HiddenInput, max_length=40)
+    nonce = forms.CharField(widget=forms.HiddenInput, max_length=TOKEN_LENGTH)
 
 
 @login_required
 def runs(request):
     need(request.user, "mujun.manage_runs")
     current = services.head()
-    form = RunForm(request.POST or None, initial={"nonce": uuid.uuid4().hex})
+    form = RunForm(
+        request.POST or None, initial={"nonce": services.issue_token(request.user, "run")}
+    )
     if request.method == "POST" and form.is_valid():
         if current is None:
             messages.error(request, _("No committed data yet."))
@@ -947,7 +987,7 @@ def runs(request):
                     form.cleaned_data["preset"],
                     current,
                     request.user,
-                    nonce=form.cleaned_data["nonce"],
+                    nonce=services.token_nonce(form.cleaned_data["nonce"], request.user, "run"),
                 )
             except services.ServiceError as exc:
                 messages.error(request, str(exc))

@@ -304,6 +304,37 @@ def test_bad_choice(folder, file, row, column, value, reason):
     assert p.reason.startswith(reason)
 
 
+def test_text_longer_than_the_database_holds(folder):
+    """PostgreSQL refused such rows at commit, after the import had been accepted."""
+    set_cell(folder, "enterprises.csv", 2, "name", "名" * 200)  # at the limit: fine
+    set_cell(folder, "enterprises.csv", 3, "name", "名" * 201)
+    set_cell(folder, "enterprises.csv", 4, "zones", "z" * 201)
+    row = add_row(folder, "parcels.csv", 2, parcel_id="P" * 41)
+    assert [(p.file, p.row, p.column, p.reason, p.kind) for p in problems(folder)] == [
+        ("enterprises.csv", 3, "name", "201 characters long (expected at most 200)", "too_long"),
+        ("enterprises.csv", 4, "zones", "201 characters long (expected at most 200)", "too_long"),
+        ("parcels.csv", row, "parcel_id", "41 characters long (expected at most 40)", "too_long"),
+    ]
+
+
+def test_max_lengths_are_the_database_columns():
+    """Each text column the web app stores has the contract's max_length as its own."""
+    from mujun.dataset.schema import TABLE
+    from mujun.web import models
+
+    stored = {
+        (models.Enterprise, "name"): ("enterprises", "name"),
+        (models.Result, "name"): ("enterprises", "name"),
+        (models.Enterprise, "zones"): ("enterprises", "zones"),
+        (models.Parcel, "parcel_id"): ("parcels", "parcel_id"),
+        (models.ParcelResult, "parcel_id"): ("parcels", "parcel_id"),
+        (models.LandShare, "parcel_id"): ("parcels", "parcel_id"),
+    }
+    for (model, field), (table, column) in stored.items():
+        limit = model._meta.get_field(field).max_length
+        assert TABLE[table].column(column).max_length == limit, (model.__name__, field)
+
+
 def test_bad_uscc_wrong_check_character(folder):
     bad = wrong_check(U3)
     set_cell(folder, "annual.csv", 5, "uscc", bad)

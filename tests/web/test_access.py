@@ -303,11 +303,13 @@ def test_no_single_firm_tax_for_land_and_leaders(role, login, objects):
     client = login(role)
     header = _csv(client.get("/enterprises/?export=csv"))[0]
     assert not TAX_HEADERS & set(header)
-    assert "亩均税收（万元/亩）" in header
+    # land × 亩均税收 is the tax, and so is the total score less the other scores
+    assert "亩均税收（万元/亩）" not in header and "综合得分" not in header
+    assert "用地（亩）" in header and "等级" in header
     page = client.get(f"/enterprises/{objects['uscc']['own']}/").content.decode()
     for label in TAX_ROWS:
         assert label not in page
-    assert "亩均税收" in page  # the indicators are shown
+    assert "亩均税收" not in page  # the indicators not made from tax are shown
 
 
 @pytest.mark.parametrize("role", ["admin", "analyst", "street", "enterprise"])

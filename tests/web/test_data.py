@@ -4,11 +4,15 @@ makes the version the current data (and refreshes the directory), discard leaves
 
 from __future__ import annotations
 
-import uuid
+import logging
+import os
+import re
+import time
 from pathlib import Path
 
 import openpyxl
 import pytest
+from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from mujun.dataset import Dataset
@@ -31,18 +35,33 @@ def workbook(small, tmp_path_factory) -> Path:
     return path
 
 
-def _upload(client, *paths: Path, nonce: str | None = None):
-    files = [SimpleUploadedFile(p.name, p.read_bytes()) for p in paths]
-    return client.post("/data/", {"files": files, "nonce": nonce or uuid.uuid4().hex})
+def _token(client) -> str:
+    """The one-time token the data page's form carries (issued by the server)."""
+    html = client.get("/data/").content.decode()
+    return re.search(r'name="nonce" value="([^"]+)"', html).group(1)
+
+
+def _nonce(token: str) -> str:
+    """The nonce the version a token's form made is stored under."""
+    return signing.loads(token, salt=services.TOKEN_SALT)["n"]
+
+
+def _upload(client, *paths: Path, token: str | None = None, names: list[str] | None = None):
+    files = [
+        SimpleUploadedFile(name, p.read_bytes())
+        for p, name in zip(paths, names or [p.name for p in paths], strict=True)
+    ]
+    return client.post("/data/", {"files": files, "nonce": token or _token(client)})
 
 
 def test_canonical_workbook_is_staged_then_committed(login, small, workbook):
     client = login("analyst")
     old_head = services.head()
     before = DataVersion.objects.count()
-    response = _upload(client, workbook, nonce="data-1")
+    token = _token(client)
+    response = _upload(client, workbook, token=token)
     assert response.status_code == 302
-    version = DataVersion.objects.get(nonce="data-1")
+    version = DataVersion.objects.get(nonce=_nonce(token))
     assert response["Location"] == f"/data/{version.pk}/"
     assert version.status == DataVersion.Status.STAGED
     assert version.kind == DataVersion.Kind.IMPORT
@@ -52,7 +71,7 @@ def test_canonical_workbook_is_staged_then_committed(login, small, workbook):
     assert version.created_by.username == "analyst"
     assert set(version.tables.values_list("name", flat=True)) == set(small.tables())
     # the same form twice: one version
-    assert _upload(client, workbook, nonce="data-1")["Location"] == f"/data/{version.pk}/"
+    assert _upload(client, workbook, token=token)["Location"] == f"/data/{version.pk}/"
     assert DataVersion.objects.count() == before + 1
     # staged, not yet current
     assert services.head() == old_head
@@ -80,8 +99,9 @@ def test_canonical_workbook_is_staged_then_committed(login, small, workbook):
 def test_discard_leaves_the_head(login, workbook):
     client = login("admin")
     old_head = services.head()
-    _upload(client, workbook, nonce="data-2")
-    version = DataVersion.objects.get(nonce="data-2")
+    token = _token(client)
+    _upload(client, workbook, token=token)
+    version = DataVersion.objects.get(nonce=_nonce(token))
     client.post(f"/data/{version.pk}/", {"action": "discard"})
     version.refresh_from_db()
     assert version.status == DataVersion.Status.DISCARDED
@@ -138,9 +158,10 @@ def test_bureau_files_upload_together(login, small, tmp_path):
     paths = bureau_files(small.tables(), tmp_path / "bureaus")
     assert len(paths) > 4
     client = login("analyst")
-    response = _upload(client, *paths, nonce="bureaus-1")
+    token = _token(client)
+    response = _upload(client, *paths, token=token)
     assert response.status_code == 302, response.content.decode()[-3000:]
-    version = DataVersion.objects.get(nonce="bureaus-1")
+    version = DataVersion.objects.get(nonce=_nonce(token))
     assert version.status == DataVersion.Status.STAGED
     assert sorted(version.files) == sorted(p.name for p in paths)
     assert version.enterprises == 60
@@ -182,3 +203,148 @@ def test_a_hostile_canonical_workbook_is_refused_cleanly(login, tmp_path):
     assert "XFD1048576" in problem["message"] and "over the limit" in problem["message"]
     page = _refused(login("analyst"), path)
     assert "enterprises" in page and "XFD1048576" in page
+
+
+# ---------------------------------------------------------------- uploads that cannot be read
+
+
+def _refused_upload(client, path: Path, caplog, name: str | None = None) -> str:
+    versions, tables = DataVersion.objects.count(), DataTable.objects.count()
+    with caplog.at_level(logging.WARNING):
+        response = _upload(client, path, names=[name or path.name])
+    assert response.status_code == 422
+    assert (DataVersion.objects.count(), DataTable.objects.count()) == (versions, tables)
+    assert any(r.levelno == logging.WARNING and "upload" in r.getMessage() for r in caplog.records)
+    return response.content.decode()
+
+
+def test_a_csv_named_xlsx_is_refused_with_a_message(login, tmp_path, caplog):
+    path = tmp_path / "税务.xlsx"
+    path.write_text("纳税人识别号,实缴税金\n91330211MA2XXXXX01,12.5\n", encoding="utf-8")
+    page = _refused_upload(login("analyst"), path, caplog)
+    assert "这不是 .xlsx 工作簿：其内容是文本文件" in page and "税务.xlsx" in page
+
+
+def test_a_pdf_named_xlsx_is_refused_with_a_message(login, tmp_path, caplog):
+    path = tmp_path / "report.xlsx"
+    path.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n")
+    page = _refused_upload(login("analyst"), path, caplog)
+    assert "其内容是PDF 文档" in page
+
+
+def test_a_truncated_workbook_is_refused_with_a_message(login, workbook, tmp_path, caplog):
+    path = tmp_path / "district.xlsx"
+    data = workbook.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    page = _refused_upload(login("analyst"), path, caplog)
+    assert "工作簿不完整或已损坏" in page
+
+
+def test_an_empty_file_gets_a_message(login, tmp_path, caplog):
+    path = tmp_path / "empty.xlsx"
+    path.write_bytes(b"")
+    page = _refused_upload(login("analyst"), path, caplog)
+    assert "所提交的是空文件" in page  # Django's own words, in Chinese
+
+
+def test_a_file_name_over_255_bytes_is_imported_under_its_name(login, workbook):
+    """The name stays out of the paths on disk: a long (Windows allows 255 characters, 765 bytes
+    in UTF-8) name is kept as the user gave it."""
+    name = "宁波市镇海区" * 20 + ".xlsx"
+    assert len(name.encode()) > 255
+    client = login("analyst")
+    token = _token(client)
+    response = _upload(client, workbook, token=token, names=[name])
+    assert response.status_code == 302
+    assert DataVersion.objects.get(nonce=_nonce(token)).files == [name]
+
+
+def test_committing_a_discarded_version_gets_a_message(login, workbook, caplog):
+    client = login("analyst")
+    token = _token(client)
+    _upload(client, workbook, token=token)
+    version = DataVersion.objects.get(nonce=_nonce(token))
+    client.post(f"/data/{version.pk}/", {"action": "discard"})
+    head = services.head()
+    with caplog.at_level(logging.WARNING, logger="mujun.web.services"):
+        response = client.post(f"/data/{version.pk}/", {"action": "commit"}, follow=True)
+    assert response.status_code == 200
+    assert f"数据版本 {version.pk} 的状态为“已放弃”，不能入库" in response.content.decode()
+    version.refresh_from_db()
+    assert version.status == DataVersion.Status.DISCARDED and services.head() == head
+    assert any("not committed" in r.getMessage() for r in caplog.records)
+
+
+# ---------------------------------------------------------------- the upload limit
+
+
+@pytest.fixture
+def upload_dir(settings, tmp_path) -> Path:
+    settings.MUJUN_UPLOAD_DIR = str(tmp_path / "uploads")
+    settings.MUJUN_UPLOAD_LIMIT = 1024 * 1024
+    return tmp_path / "uploads"
+
+
+def _left(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_an_upload_over_the_limit_is_refused_and_nothing_stays(login, upload_dir, tmp_path, caplog):
+    big = tmp_path / "税务.csv"
+    big.write_bytes(b"uscc,tax_paid\n" + b"91330211MA2XXXXX01,12.5\n" * 60_000)  # 1.4 MB
+    versions = DataVersion.objects.count()
+    with caplog.at_level(logging.WARNING):
+        response = _upload(login("analyst"), big)
+    assert response.status_code == 413
+    assert "上传超过 1 MB 的上限，未保存任何内容" in response.content.decode()
+    assert DataVersion.objects.count() == versions
+    assert _left(upload_dir) == []
+    assert any("upload refused" in r.getMessage() for r in caplog.records)
+
+
+def test_receiving_stops_at_the_limit_without_a_content_length(upload_dir, rf):
+    """A body sent in chunks (no Content-Length to refuse it by): the handler counts the bytes,
+    stops the upload at the limit and deletes what it had written."""
+    from django.core.files.uploadhandler import StopUpload
+
+    from mujun.web.uploads import LimitedUploadHandler
+
+    request = rf.post("/data/")
+    handler = LimitedUploadHandler(request)
+    assert handler.handle_raw_input(None, {}, None, b"x") is None
+    handler.new_file("files", "big.csv", "text/csv", None)
+    assert len(_left(upload_dir)) == 1  # written straight to the upload folder
+    chunk = b"x" * 64 * 1024
+    with pytest.raises(StopUpload) as stop:
+        for i in range(100):
+            handler.receive_data_chunk(chunk, i * len(chunk))
+    assert stop.value.connection_reset and request.upload_refused
+    assert i == 16 and _left(upload_dir) == []
+
+
+def test_an_upload_is_written_once_and_removed_after(login, upload_dir, workbook, monkeypatch):
+    seen = []
+    real = services.import_files
+
+    def spy(paths, names, *args, **kwargs):
+        seen.extend((p, p.read_bytes()) for p in paths)
+        assert _left(upload_dir) == [p.name for p in paths]  # the one copy, on disk
+        return real(paths, names, *args, **kwargs)
+
+    monkeypatch.setattr(services, "import_files", spy)
+    response = _upload(login("analyst"), workbook)
+    assert response.status_code == 302
+    ((path, data),) = seen
+    assert path.parent == upload_dir and path.suffix == ".xlsx" and data == workbook.read_bytes()
+    assert _left(upload_dir) == []  # removed when the request ended
+
+
+def test_stale_upload_files_are_swept(login, upload_dir, workbook):
+    upload_dir.mkdir(parents=True)
+    stale, fresh = upload_dir / "tmpold.upload.xlsx", upload_dir / "tmpnew.upload.xlsx"
+    for p in (stale, fresh):
+        p.write_bytes(b"left by a killed worker")
+    day_ago = time.time() - 25 * 3600
+    os.utime(stale, (day_ago, day_ago))
+    assert _upload(login("analyst"), workbook).status_code == 302
+    assert _left(upload_dir) == [fresh.name]  # another request's file, maybe still in use

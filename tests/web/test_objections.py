@@ -4,9 +4,13 @@ published in place of the old one."""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 
 from mujun.web import services
 from mujun.web.demo import STREET_DIVISION
@@ -20,22 +24,32 @@ def firm() -> str:
     return Profile.objects.get(role="enterprise").uscc
 
 
-def _file(client, uscc: str, nonce: str = "obj-1", value: float = 123.0):
+def _token(client) -> str:
+    """A token the server issues the logged-in user for the objection form (one per user in a
+    test, as if every post came from the one form the profile page showed)."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(pk=client.session["_auth_user_id"])
+    return services.issue_token(user, "objection")
+
+
+def _file(client, uscc: str, token: str | None = None, value: float = 123.0):
     return client.post(
         f"/enterprises/{uscc}/object/",
         {
             "field": "tax_paid",
             "proposed_value": value,
             "explanation": "税务局的数据漏了第四季度",
-            "nonce": nonce,
+            "nonce": token or _token(client),
         },
     )
 
 
 def test_filing_twice_with_one_nonce_makes_one_objection(login, firm):
     client = login("enterprise")
-    assert _file(client, firm).status_code == 302
-    assert _file(client, firm).status_code == 302
+    token = _token(client)
+    assert _file(client, firm, token).status_code == 302
+    assert _file(client, firm, token).status_code == 302
     assert Objection.objects.filter(uscc=firm).count() == 1
     item = Objection.objects.get(uscc=firm)
     run = services.published(2022)
@@ -163,8 +177,115 @@ def test_another_enterprise_cannot_see_or_file(login, firm, client):
     assert client.get(f"/objections/{item.pk}/").status_code == 404
     assert client.get(f"/enterprises/{firm}/").status_code == 404
     assert str(item.pk) not in client.get("/objections/").content.decode().split("<table")[1]
-    assert _file(client, firm, nonce="other-1").status_code == 404
+    assert _file(client, firm).status_code == 404
     assert Objection.objects.filter(uscc=firm).count() == 1
     # its own firm: allowed
-    assert _file(client, other.uscc, nonce="other-2").status_code == 302
+    assert _file(client, other.uscc).status_code == 302
     assert Objection.objects.filter(uscc=other.uscc, created_by=user).count() == 1
+
+
+def _accept(firm: str, field: str, value: float, caplog):
+    """An objection on `field` accepted with `value` by the analyst: the page the analyst is sent
+    to, with nothing of the data changed."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username="enterprise")
+    item = services.file_objection(services.published(2022), firm, field, value, "更正", user)
+    head, versions, runs = services.head(), DataVersion.objects.count(), Run.objects.count()
+    analyst = get_user_model().objects.get(username="analyst")
+    from django.test import Client
+
+    client = Client()
+    client.force_login(analyst)
+    with caplog.at_level(logging.WARNING, logger="mujun.web.services"):
+        response = client.post(
+            f"/objections/{item.pk}/",
+            {"decision": "accept", "value": value, "reason": "核实"},
+            follow=True,
+        )
+    assert response.status_code == 200
+    assert Objection.objects.get(pk=item.pk).status == Objection.Status.OPEN
+    assert (services.head(), DataVersion.objects.count(), Run.objects.count()) == (
+        head,
+        versions,
+        runs,
+    )
+    assert any(r.levelno == logging.WARNING for r in caplog.records)
+    return response.content.decode()
+
+
+def test_accepting_a_negative_value_is_refused_with_a_message(firm, caplog):
+    page = _accept(firm, "tax_paid", -5.0, caplog)
+    assert "更正值未通过数据检查" in page and "negative" in page
+    assert any("fails validation" in r.getMessage() for r in caplog.records)
+
+
+def test_an_implausible_correction_is_refused(firm, caplog):
+    page = _accept(firm, "employees", 1e300, caplog)
+    assert "更正值 1e+300 不合理" in page
+    assert any("implausible" in r.getMessage() for r in caplog.records)
+
+
+def test_a_correction_goes_through_the_dataset_validation(firm, monkeypatch):
+    """The corrected data is validated like an import: what the validator refuses is refused."""
+    from django.contrib.auth import get_user_model
+
+    from mujun.dataset import Dataset, DatasetError
+    from mujun.dataset.problems import Problem
+
+    calls = []
+
+    def refuse(cls, today=None, **frames):
+        calls.append(frames["annual"])
+        raise DatasetError([Problem("annual", 2, "employees", "not a number", "not_finite")])
+
+    monkeypatch.setattr(Dataset, "from_frames", classmethod(refuse))
+    user = get_user_model().objects.get(username="enterprise")
+    item = services.file_objection(services.published(2022), firm, "employees", 12.0, "更正", user)
+    with pytest.raises(services.ServiceError, match="not a number"):
+        services.accept_objection(
+            item, 12.0, "核实", get_user_model().objects.get(username="analyst")
+        )
+    annual = calls[0]
+    assert annual.filter(annual["uscc"] == firm, annual["year"] == 2022)["employees"][0] == 12.0
+    assert Objection.objects.get(pk=item.pk).status == Objection.Status.OPEN
+
+
+def test_a_forged_token_is_refused(login, firm, caplog):
+    client = login("enterprise")
+    with caplog.at_level(logging.WARNING, logger="mujun.web.services"):
+        response = _file(client, firm, token="0123456789abcdef0123456789abcdef")
+    assert response.status_code == 302
+    assert "此表单已过期或不是发给您的" in client.get(response["Location"]).content.decode()
+    # a token the server issued to another user, or for another form, is no better
+    from django.contrib.auth import get_user_model
+
+    analyst = get_user_model().objects.get(username="analyst")
+    _file(client, firm, token=services.issue_token(analyst, "objection"))
+    user = get_user_model().objects.get(username="enterprise")
+    _file(client, firm, token=services.issue_token(user, "data"))
+    # an altered one neither
+    token = services.issue_token(user, "objection")
+    _file(client, firm, token=token[:-1] + ("A" if token[-1] != "A" else "B"))
+    assert not Objection.objects.filter(uscc=firm).exists()
+    assert sum("token" in r.getMessage() for r in caplog.records) == 4
+
+
+def test_a_burst_of_objections_stops_at_the_limit(login, firm, settings, caplog):
+    settings.MUJUN_OBJECTIONS_PER_HOUR = 30
+    client = login("enterprise")
+    for _ in range(30):
+        assert _file(client, firm).status_code == 302
+    assert Objection.objects.filter(uscc=firm).count() == 30
+    with caplog.at_level(logging.WARNING, logger="mujun.web.services"):
+        response = _file(client, firm)  # the 31st
+    assert Objection.objects.filter(uscc=firm).count() == 30
+    page = client.get(response["Location"]).content.decode()
+    assert "每家企业每小时最多提交 30 条异议" in page
+    assert any("objection refused" in r.getMessage() for r in caplog.records)
+    # a replay of an accepted form is no new objection and no refusal: it is the same one
+    token = _token(client)
+    Objection.objects.filter(uscc=firm).update(created_at=timezone.now() - dt.timedelta(hours=2))
+    assert _file(client, firm, token).status_code == 302
+    assert _file(client, firm, token).status_code == 302
+    assert Objection.objects.filter(uscc=firm).count() == 31

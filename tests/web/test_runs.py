@@ -14,11 +14,20 @@ from mujun.web.models import LandShare, ParcelResult, Preset, Result, Run
 pytestmark = pytest.mark.django_db
 
 
-def _create(client, year: int, preset: str, nonce: str) -> Run:
+TOKENS: dict[tuple[str, str], str] = {}
+
+
+def _create(client, year: int, preset: str, form: str) -> Run:
+    """Post the runs form; the same `form` label posts the same server-issued token again."""
+    from django.contrib.auth import get_user_model
+    from django.core import signing
+
+    user = get_user_model().objects.get(pk=client.session["_auth_user_id"])
+    token = TOKENS.setdefault((user.username, form), services.issue_token(user, "run"))
     preset_pk = Preset.objects.filter(name=preset).order_by("-version").first().pk
-    response = client.post("/runs/", {"year": year, "preset": preset_pk, "nonce": nonce})
+    response = client.post("/runs/", {"year": year, "preset": preset_pk, "nonce": token})
     assert response.status_code == 302, response.content.decode()[:500]
-    run = Run.objects.get(nonce=nonce)
+    run = Run.objects.get(nonce=signing.loads(token, salt=services.TOKEN_SALT)["n"])
     assert response["Location"] == f"/runs/{run.pk}/"
     return run
 
