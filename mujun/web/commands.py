@@ -40,6 +40,22 @@ def create_admin(username: str, password: str) -> None:
         ensure_preset(name, user)
 
 
+DEV_SETTINGS = "mujun.web.settings"
+PRODUCTION_SETTINGS = "mujun.web.settings_production"
+
+
+def serve_settings(dev: bool, environ=os.environ) -> str:
+    """The settings module `mujun serve` runs: the production settings (HTTPS through the TLS
+    proxy, Secure cookies, HSTS, 8-hour sessions) unless `--dev` asks for the development ones
+    (plain http on this machine). A site's own DJANGO_SETTINGS_MODULE (one that imports the
+    production settings and adds to them) is kept; mujun's development module is never taken
+    from the environment by accident."""
+    if dev:
+        return DEV_SETTINGS
+    own = environ.get("DJANGO_SETTINGS_MODULE")
+    return own if own and own != DEV_SETTINGS else PRODUCTION_SETTINGS
+
+
 def default_workers() -> int:
     """One server process per core (up to 4) where gunicorn runs (POSIX), else one."""
     if os.name != "posix":
@@ -73,7 +89,17 @@ def serve(host: str, port: int, threads: int = 8, workers: int = 1) -> None:
         return
     from waitress import serve as waitress_serve
 
-    waitress_serve(application, host=host, port=port, threads=threads, ident="mujun")
+    # pass the TLS proxy's X-Forwarded-* headers on, as gunicorn does: Django reads the scheme
+    # (SECURE_PROXY_SSL_HEADER) and mujun.web.middleware the client's address from a trusted
+    # proxy only; waitress' default drops them and the production settings redirect forever
+    waitress_serve(
+        application,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="mujun",
+        clear_untrusted_proxy_headers=False,
+    )
 
 
 EXCLUDE = ["contenttypes", "auth.permission", "sessions", "admin.logentry"]

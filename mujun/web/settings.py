@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
     "auditlog",
+    "csp",
     "mujun.web.apps.WebConfig",
 ]
 
@@ -89,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mujun.web.middleware.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
@@ -196,3 +199,23 @@ def _plotly_js_dir() -> Path:
 
 # Plotly's JS from the installed pip package (no CDN: the machines have no internet)
 STATICFILES_DIRS = [("vendor", _plotly_js_dir())]
+
+# Content-Security-Policy (django-csp 4): scripts only from this server (Plotly's bundle and
+# mujun.js are served here), plus the one inline handler the forms use, `this.form.submit()`, by its
+# hash. Styles allow inline: Plotly writes style attributes into its SVG and the progress bars set
+# widths; no script can run from them. No frames, no plugins, forms post only here.
+_SUBMIT_ON_CHANGE = "'sha256-osjxnKEPL/pQJbFk1dKsF7PYFmTyMWGmVSiL9inhxJY='"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'unsafe-hashes'", _SUBMIT_ON_CHANGE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}

@@ -133,7 +133,8 @@ def server(request, tmp_path_factory):
     home = root / "home"
     env = {k: v for k, v in os.environ.items() if k not in ("MUJUN_DATABASE_URL", "MUJUN_HOME")}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    serve_args = ["--home", str(home)]
+    # plain http on 127.0.0.1: the development settings (production redirects to https)
+    serve_args = ["--dev", "--home", str(home)]
     dropdb = None
     # settings only create the home folder when they make a secret key there, and the suite's
     # MUJUN_SECRET_KEY skips that: make it here

@@ -367,3 +367,168 @@ def test_a_user_changes_their_password_and_logs_in_with_it():
 def test_the_password_page_needs_a_login(client):
     response = client.get("/account/password/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+# -- CSP, no caching of what a signed-in user sees, production settings by default (item 15) --
+
+
+def _policy(response) -> dict[str, list[str]]:
+    header = response["Content-Security-Policy"]
+    return {
+        d.split()[0]: d.split()[1:] for d in (p.strip() for p in header.split(";")) if d.strip()
+    }
+
+
+@pytest.mark.django_db
+def test_pages_carry_a_content_security_policy(client, login):
+    policy = _policy(client.get("/login/"))
+    assert policy["default-src"] == ["'self'"]
+    assert policy["object-src"] == ["'none'"] and policy["frame-ancestors"] == ["'none'"]
+    # scripts only from this server; no inline script but the hashed submit-on-change handler
+    scripts = policy["script-src"]
+    assert "'self'" in scripts
+    assert not {"'unsafe-inline'", "'unsafe-eval'", "*", "http:", "https:"} & set(scripts)
+    page = login("analyst").get("/overview/")
+    assert page.status_code == 200 and _policy(page) == policy
+    # every inline handler the pages use is one the policy allows by its hash
+    import base64
+    import hashlib
+    import re
+
+    allowed = {s.strip("'") for s in scripts if s.startswith("'sha256-")}
+    for html in (page.content.decode(), client.get("/login/").content.decode()):
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)  # no inline <script>
+        for handler in re.findall(r'\son[a-z]+="([^"]*)"', html):
+            digest = base64.b64encode(hashlib.sha256(handler.encode()).digest()).decode()
+            assert f"sha256-{digest}" in allowed, handler
+
+
+def _no_store(response) -> bool:
+    cache = {p.strip() for p in response.get("Cache-Control", "").split(",")}
+    return {"no-store", "private"} <= cache
+
+
+@pytest.mark.django_db
+def test_nothing_a_signed_in_user_is_shown_is_stored_by_a_cache(login):
+    from mujun.web.models import Run
+
+    client = login("analyst")
+    run = Run.objects.filter(published_at__isnull=False).order_by("pk").first()
+    for url in [
+        "/enterprises/",  # a page with tax figures
+        "/enterprises/?format=csv",
+        f"/runs/{run.pk}/published.xlsx",  # a download with every firm's tax
+        "/map/data.json",
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert _no_store(response), (url, response.get("Cache-Control"))
+    # static files stay cacheable
+    assert not _no_store(client.get("/static/web/mujun.css"))
+
+
+def test_serve_runs_the_production_settings_unless_dev():
+    from mujun.web.commands import serve_settings
+
+    assert serve_settings(dev=False, environ={}) == "mujun.web.settings_production"
+    assert serve_settings(dev=True, environ={}) == "mujun.web.settings"
+    # the development module left in the environment does not make a server insecure
+    dev_env = {"DJANGO_SETTINGS_MODULE": "mujun.web.settings"}
+    assert serve_settings(dev=False, environ=dev_env) == "mujun.web.settings_production"
+    # a site's own module (importing the production settings) is kept; --dev always wins
+    site = {"DJANGO_SETTINGS_MODULE": "county_settings"}
+    assert serve_settings(dev=False, environ=site) == "county_settings"
+    assert serve_settings(dev=True, environ=site) == "mujun.web.settings"
+
+
+@pytest.mark.parametrize(
+    ("args", "module", "said"),
+    [
+        ([], "mujun.web.settings_production", "production settings"),
+        (["--dev"], "mujun.web.settings", "development settings"),
+    ],
+)
+def test_mujun_serve_says_which_settings_it_runs(monkeypatch, tmp_path, args, module, said):
+    from typer.testing import CliRunner
+
+    from mujun import cli
+    from mujun.web import commands
+
+    seen = {}
+    # as on a server: no settings module in the environment (restored after the test)
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE")
+    monkeypatch.setattr(
+        commands,
+        "prepare",
+        lambda home, url: seen.update(settings=os.environ["DJANGO_SETTINGS_MODULE"]),
+    )
+    monkeypatch.setattr(commands, "serve", lambda *a: seen.update(served=a))
+    done = CliRunner().invoke(cli.app, ["serve", "--home", str(tmp_path), "--workers", "1", *args])
+    assert done.exit_code == 0, done.output
+    assert seen["settings"] == module and seen["served"][:2] == ("127.0.0.1", 8000)
+    assert said in done.output
+
+
+def test_mujun_serve_in_production_behind_the_tls_proxy(tmp_path):
+    """A live `mujun serve --workers 1` (waitress) with the production settings: plain http is
+    sent to https, a request the proxy marks as https is served with HSTS and Secure cookies
+    (waitress must pass the proxy's headers on)."""
+    import socket
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DJANGO_SETTINGS_MODULE", "MUJUN_DATABASE_URL", "MUJUN_DEBUG")
+    }
+    env.update(MUJUN_SECRET_KEY=secrets.token_urlsafe(64), MUJUN_TRUSTED_PROXIES="127.0.0.1")
+    (tmp_path / "home").mkdir()
+    args = ["serve", "--home", str(tmp_path / "home"), "--port", str(port), "--workers", "1"]
+    log = tmp_path / "serve.log"
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **k):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+
+    def get(**headers):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/login/", headers=headers)
+        try:
+            with opener.open(request, timeout=5) as r:
+                return r.status, r.headers
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers
+
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mujun.cli", *args],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                status, headers = get()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.3)
+        assert status == 301 and headers["Location"] == f"https://127.0.0.1:{port}/login/"
+        status, headers = get(**{"X-Forwarded-Proto": "https"})
+        assert status == 200, log.read_text()
+        assert "max-age=31536000" in headers["Strict-Transport-Security"]
+        assert all("Secure" in c for c in headers.get_all("Set-Cookie"))
+        assert "Content-Security-Policy" in headers
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert "production settings" in log.read_text()
