@@ -280,7 +280,12 @@ def test_only_the_enterprise_files_its_objections(role, variant, expected, login
     before = Objection.objects.count()
     response = login(role).post(
         f"/enterprises/{uscc}/object/",
-        {"field": "tax_paid", "proposed_value": 3, "explanation": "why", "nonce": "f-" + role},
+        {
+            "field": "tax_paid",
+            "proposed_value": 3,
+            "explanation": "why",
+            "nonce": services.issue_token(get_user_model().objects.get(username=role), "objection"),
+        },
     )
     assert response.status_code == expected
     assert Objection.objects.count() == before + (1 if expected == 302 else 0)
