@@ -1099,6 +1099,7 @@ def scitech(
     import polars as pl
 
     from mujun.dataset import load
+    from mujun.reports.output import write_frame
     from mujun.scitech import pipeline
     from mujun.scitech.targets import load_targets, progress
 
@@ -1145,11 +1146,7 @@ def scitech(
             for by in ("district", "division_code", "zone")
         ]
         counts = pl.concat(frames).select("year", "by", "area", "kind", "enterprises")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix == ".csv":
-            counts.write_csv(out)
-        else:
-            counts.write_parquet(out)
+        write_frame(counts, out)  # zone tags are the county's own text: escaped like any output
         console.print(f"wrote {out}")
 
 

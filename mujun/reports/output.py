@@ -8,6 +8,7 @@ import polars as pl
 
 from mujun.engine import Evaluation
 from mujun.engine.evaluate import published_order
+from mujun.reports.cells import escape_text
 
 SUFFIXES = (".csv", ".parquet", ".xlsx")
 
@@ -24,13 +25,14 @@ def check_suffix(path: str | Path) -> Path:
 
 
 def write_frame(frame: pl.DataFrame, path: str | Path) -> None:
-    """A plain table as .csv or .parquet (for .xlsx, the workbook writers below)."""
+    """A plain table as .csv (text that starts like a formula escaped, mujun.reports.cells) or
+    .parquet (as it is: data, not opened by spreadsheets); for .xlsx, the workbook writers below."""
     path = Path(path)
     if path.suffix.lower() not in (".csv", ".parquet"):
         raise OutputError(f"{path}: output must end in .csv or .parquet")
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".csv":
-        frame.write_csv(path, null_value="")
+        escape_text(frame).write_csv(path, null_value="")
     else:
         frame.write_parquet(path, statistics=False)
 

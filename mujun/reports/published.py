@@ -16,6 +16,7 @@ from mujun.dataset.io import FIXED_TIMESTAMP
 from mujun.dataset.reference import divisions, industry_name
 from mujun.engine import LISTS, Evaluation
 from mujun.engine.evaluate import published_order
+from mujun.reports.cells import escape_cell
 from mujun.reports.labels import GROUP_LABELS, LIST_LABELS, STATUS_LABELS, label
 
 _FORMATS = {
@@ -93,7 +94,7 @@ def _write_sheet(book: xlsxwriter.Workbook, name: str, frame: pl.DataFrame, form
             if value is None:
                 continue
             if isinstance(value, str):
-                sheet.write_string(r, c, value)
+                sheet.write_string(r, c, escape_cell(value))
             elif isinstance(value, bool):
                 sheet.write_boolean(r, c, value)
             else:

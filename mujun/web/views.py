@@ -28,6 +28,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from mujun.engine.indicators import INDICATORS
+from mujun.reports.cells import escape_cell
 from mujun.reports.labels import label as column_label
 from mujun.web import selectors, services, uploads
 from mujun.web.audit import record
@@ -290,14 +291,6 @@ def _row(r: Result, divisions: dict[str, str]) -> dict:
         "rank": r.rank,
         "status": r.status,
     }
-
-
-def escape_cell(value):
-    """Defuse spreadsheet formula injection: text starting with = + - @ (or a tab/CR) is prefixed
-    with an apostrophe (OWASP's advice for CSV and spreadsheet exports)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 @login_required
