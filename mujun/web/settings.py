@@ -178,7 +178,10 @@ AUDITLOG_INCLUDE_ALL_MODELS = False
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-MUJUN_UPLOAD_LIMIT = 200 * 1024 * 1024
+MUJUN_UPLOAD_LIMIT = 200 * 1024 * 1024  # bytes a request to the data page may send
+# uploads are received into this folder (default: mujun-uploads in the system temporary folder)
+MUJUN_UPLOAD_DIR = None
+MUJUN_OBJECTIONS_PER_HOUR = 10  # objections one enterprise may file an hour
 
 # sessions in the database only, which every server process shares: a logout deletes the row and
 # the cookie opens nothing anywhere. (cached_db read through a per-process memory cache, so other
