@@ -8,6 +8,7 @@ Where things live (environment variables, so one server can run several counties
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -163,6 +164,11 @@ LOGOUT_REDIRECT_URL = "login"
 MUJUN_TRUSTED_PROXIES = [
     p.strip() for p in os.environ.get("MUJUN_TRUSTED_PROXIES", "").split(",") if p.strip()
 ]
+for _proxy in MUJUN_TRUSTED_PROXIES:  # a typo fails at start, not on every request
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as exc:
+        raise ValueError(f"MUJUN_TRUSTED_PROXIES: {exc}") from None
 
 # login throttling (django-axes): 5 failures lock that user name from that client address for 15
 # minutes (the pair, so nobody locks another user out from their own address); the address is the

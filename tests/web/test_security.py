@@ -532,3 +532,16 @@ def test_mujun_serve_in_production_behind_the_tls_proxy(tmp_path):
         proc.terminate()
         proc.wait(timeout=20)
     assert "production settings" in log.read_text()
+
+
+def test_a_malformed_trusted_proxy_fails_at_start():
+    env = {k: v for k, v in os.environ.items() if k != "MUJUN_DATABASE_URL"}
+    env.update(DJANGO_SETTINGS_MODULE="mujun.web.settings", MUJUN_TRUSTED_PROXIES="10.0.0.1,proxy")
+    done = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0 and "MUJUN_TRUSTED_PROXIES" in done.stderr
