@@ -18,6 +18,7 @@ import polars as pl
 
 from mujun.dataset import Dataset
 from mujun.engine.methodology import Methodology
+from mujun.reports.disclosure import MAX_TOP_SHARE, MIN_FIRMS
 from mujun.scitech import pipeline
 from mujun.scitech.targets import Progress, Targets, load_targets, progress
 from mujun.scitech.tasks import AREAS, STATUS_LABELS, Tasks, behind_schedule, load_tasks
@@ -138,9 +139,13 @@ def report_data_from_dataset(
     )
 
     def per_mu(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+        """Σ tax ÷ Σ land, blank where it would be one firm's (the report is read by deputies,
+        who see no single firm's tax: mujun.reports.disclosure)."""
         done = frame.filter(pl.col("status") == "evaluated")
+        tax = pl.col("adjusted_tax")
+        shown = (pl.len() >= MIN_FIRMS) & (tax.sum() > 0) & (tax.max() <= MAX_TOP_SHARE * tax.sum())
         return done.group_by("year").agg(
-            (pl.col("adjusted_tax").sum() / pl.col("land_mu").sum()).alias(name)
+            pl.when(shown).then(tax.sum() / pl.col("land_mu").sum()).alias(name)
         )
 
     tax_per_mu = (

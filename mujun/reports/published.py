@@ -17,6 +17,7 @@ from mujun.dataset.reference import divisions, industry_name
 from mujun.engine import LISTS, Evaluation
 from mujun.engine.evaluate import published_order
 from mujun.reports.cells import escape_cell
+from mujun.reports.disclosure import Audience
 from mujun.reports.labels import GROUP_LABELS, LIST_LABELS, STATUS_LABELS, label
 
 _FORMATS = {
@@ -104,7 +105,14 @@ def _write_sheet(book: xlsxwriter.Workbook, name: str, frame: pl.DataFrame, form
         sheet.autofilter(0, 0, frame.height, len(frame.columns) - 1)
 
 
-def _cover(book: xlsxwriter.Workbook, ev: Evaluation, formats: dict) -> None:
+def _cover(
+    book: xlsxwriter.Workbook,
+    ev: Evaluation,
+    enterprises: pl.DataFrame,
+    parcels: pl.DataFrame,
+    audience: Audience,
+    formats: dict,
+) -> None:
     sheet = book.add_worksheet("封面")
     sheet.set_column(0, 0, 24)
     sheet.set_column(1, 6, 18)
@@ -115,9 +123,11 @@ def _cover(book: xlsxwriter.Workbook, ev: Evaluation, formats: dict) -> None:
         ("办法代号", ev.methodology.name),
         ("办法哈希 (methodology SHA-256)", ev.methodology_hash),
         ("数据哈希 (input SHA-256)", ev.input_hash),
-        ("企业数", str(ev.enterprises.height)),
-        ("宗地数", str(ev.parcels.height)),
+        ("企业数", str(enterprises.height)),
+        ("宗地数", str(parcels.height)),
     ]
+    if not audience.whole:  # the bureau's full list says nothing here: its bytes stay the same
+        rows.append(("本表范围", audience.describe(divisions().get(audience.division or ""))))
     for r, (key, value) in enumerate(rows, start=2):
         sheet.write_string(r, 0, key, formats["header"])
         sheet.write_string(r, 1, value)
@@ -126,7 +136,7 @@ def _cover(book: xlsxwriter.Workbook, ev: Evaluation, formats: dict) -> None:
     columns = ["A", "B", "C", "D", "未定级"]
     for c, g in enumerate(columns, start=1):
         sheet.write_string(r, c, g, formats["header"])
-    counts = ev.enterprises.group_by("list", "grade").len()
+    counts = enterprises.group_by("list", "grade").len()
     for i, name in enumerate(LISTS, start=1):
         sheet.write_string(r + i, 0, LIST_LABELS[name])
         for c, g in enumerate(columns, start=1):
@@ -153,11 +163,15 @@ def write_parcels_workbook(ev: Evaluation, path: str | Path) -> None:
     book.close()
 
 
-def write_published(ev: Evaluation, path: str | Path) -> None:
-    """Write the published list workbook for one evaluation."""
+def write_published(ev: Evaluation, path: str | Path, audience: Audience | None = None) -> None:
+    """Write the published list workbook for one evaluation: the whole list, or what `audience`
+    may see of it (a division's firms; no single firm's tax)."""
+    audience = audience or Audience()
+    enterprises = audience.enterprises(ev.enterprises)
+    parcels = audience.parcels(ev.parcels, ev.enterprises)
     book, formats = _workbook(path, f"{ev.year} 亩均效益综合评价")
-    _cover(book, ev, formats)
-    readable = _readable(published_order(ev.enterprises))
+    _cover(book, ev, enterprises, parcels, audience, formats)
+    readable = _readable(published_order(enterprises))
     for name in LISTS:
         part = readable.filter(pl.col("list") == LIST_LABELS[name])
         # a list shows only its own group's indicators
@@ -167,8 +181,7 @@ def write_published(ev: Evaluation, path: str | Path) -> None:
             if c.startswith(("ind_", "score_")) and part.get_column(c).null_count() == part.height
         ]
         _write_sheet(book, LIST_LABELS[name], part.drop(empty), formats)
-    parcels = _readable(ev.parcels)
-    _write_sheet(book, "宗地", parcels, formats)
+    _write_sheet(book, "宗地", _readable(parcels), formats)
     book.close()
 
 

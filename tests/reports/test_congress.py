@@ -114,3 +114,31 @@ def test_scitech_command(district, tmp_path):
     assert "high_tech" in done.stdout
     assert out.read_text(encoding="utf-8").startswith("year,by,area,kind,enterprises")
     assert run("scitech", str(district), "--year", "1999").returncode == 1
+
+
+def test_the_zones_tax_per_mu_is_blank_when_one_firm_pays_most_of_it(ds):
+    """Deputies see no single firm's tax: where one firm pays most of the zone's tax, the report
+    shows no zone 亩均税收 (it would be that firm's, near enough)."""
+    import polars as pl
+
+    from mujun.scitech.pipeline import in_zone
+    from mujun.scitech.targets import load_targets
+
+    m = load_methodology("zhenhai")
+    before = report_data_from_dataset(ds, 2022, m).tax_per_mu.filter(pl.col("year") == 2022)
+    assert before["zone"].item() is not None and before["district"].item() is not None
+    members = in_zone(ds, load_targets().report.zone)["uscc"]
+    big = ds.annual.filter((pl.col("year") == 2022) & pl.col("uscc").is_in(members.implode()))
+    big = big.sort("tax_paid", descending=True)["uscc"][0]
+    total = ds.annual.filter(pl.col("year") == 2022)["tax_paid"].sum()
+    boosted = ds.annual.with_columns(
+        pl.when((pl.col("uscc") == big) & (pl.col("year") == 2022))
+        .then(pl.col("tax_paid") + 10 * total)
+        .otherwise(pl.col("tax_paid"))
+        .alias("tax_paid")
+    )
+    frames = {**ds.tables(), "annual": boosted}
+    after = report_data_from_dataset(Dataset.from_frames(**frames), 2022, m)
+    row = after.tax_per_mu.filter(pl.col("year") == 2022)
+    assert row["zone"].item() is None and row["district"].item() is None
+    assert build_report(after).startswith(b"%PDF")  # a blank is written as such
