@@ -59,6 +59,9 @@ COLUMNS = (
     "freeable_mu",
     "reason",
 )
+
+TAX_BASED = frozenset({"rented_low_tax", "producing_below_standard"})
+"""Categories set by a parcel's tax: their freeable land is its area × (1 − 亩均税收 ÷ standard)."""
 STATUS_DATES = ("status", "approved_on", "granted_on", "start_due", "production_due")
 """The parcels' optional supply columns (a Dataset always has them, empty when not supplied)."""
 

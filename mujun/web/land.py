@@ -12,10 +12,10 @@ from django.shortcuts import render
 
 from mujun.engine import access as engine_access
 from mujun.engine.commitments import check_commitments
-from mujun.engine.lowland import land_inventory
+from mujun.engine.lowland import TAX_BASED, land_inventory
 from mujun.web import selectors, services
 from mujun.web.models import Role
-from mujun.web.roles import role_of, scope_frame
+from mujun.web.roles import role_of, scope_frame, shows_tax
 from mujun.web.views import need, published_year
 
 CATEGORY_NAMES = {
@@ -52,6 +52,33 @@ def flagged(user, year: int) -> dict[str, str]:
     return dict(zip(parcels["parcel_id"], parcels["category"], strict=True))
 
 
+def _without_tax(parcels: pl.DataFrame) -> pl.DataFrame:
+    """The inventory for a reader without tax access: no parcel's tax, and no freeable land or
+    figures where the category is set by tax (the freeable part gives 亩均税收 back)."""
+    by_tax = pl.col("category").is_in(list(TAX_BASED))
+    return parcels.with_columns(
+        pl.lit(None, pl.Float64).alias("tax_per_mu"),
+        pl.when(by_tax).then(None).otherwise(pl.col("freeable_mu")).alias("freeable_mu"),
+        pl.when(by_tax).then(pl.lit(_TAX_HIDDEN)).otherwise(pl.col("reason")).alias("reason"),
+    )
+
+
+_TAX_HIDDEN = "亩均税收低于标准（具体数额仅向经信局和所在镇街显示）"
+
+
+def _totals(parcels: pl.DataFrame) -> pl.DataFrame:
+    return (
+        parcels.group_by("division_code", "category")
+        .agg(
+            pl.len().cast(pl.Int64).alias("parcels"),
+            pl.col("area_mu").sum(),
+            # null, not 0, where every parcel's freeable land is hidden
+            pl.when(pl.col("freeable_mu").is_not_null().any()).then(pl.col("freeable_mu").sum()),
+        )
+        .sort("division_code", "category")
+    )
+
+
 @login_required
 def land(request):
     need(request.user, "mujun.view_land")
@@ -59,20 +86,29 @@ def land(request):
     inv = inventory(year, runs)
     parcels = scope_frame(request.user, inv.parcels)
     totals = scope_frame(request.user, inv.totals)
+    if not shows_tax(request.user):
+        parcels = _without_tax(parcels)
+        totals = _totals(parcels)
     names = selectors.division_names()
     by_category = (
         parcels.group_by("category")
         .agg(
             pl.len().alias("parcels"),
             pl.col("area_mu").sum().alias("area_mu"),
-            pl.col("freeable_mu").sum().alias("freeable_mu"),
+            pl.when(pl.col("freeable_mu").is_not_null().any())
+            .then(pl.col("freeable_mu").sum())
+            .alias("freeable_mu"),
         )
         .sort("category")
         .to_dicts()
     )
     for row in by_category:
         row["name"] = CATEGORY_NAMES.get(row["category"], row["category"])
-    rows = parcels.sort("freeable_mu", "parcel_id", descending=[True, False]).head(300).to_dicts()
+    rows = (
+        parcels.sort("freeable_mu", "parcel_id", descending=[True, False], nulls_last=True)
+        .head(300)
+        .to_dicts()
+    )
     for row in rows:
         row["category_name"] = CATEGORY_NAMES.get(row["category"], row["category"])
         row["division"] = names.get(row["division_code"], row["division_code"])
@@ -98,6 +134,7 @@ def land(request):
             "supply": inv.supply.to_dicts()[0] if inv.supply.height else None,
             "change": inv.change.to_dicts() if inv.change is not None else None,
             "district_wide": role_of(request.user) != Role.STREET,
+            "tax_hidden": not shows_tax(request.user),
         },
     )
 
@@ -148,6 +185,9 @@ def screen(request):
             ],
             "rank": {k: row.get(k) for k in engine_access.RANK},
         }
+        if not shows_tax(request.user):
+            # the percentile of a promised 亩均税收, tried value by value, reads off the firms'
+            verdict["rank"]["tax_per_mu_percentile"] = None
     projects = ev.dataset.projects
     checks = check_commitments(projects, _evaluations(runs, year), year, m.commitments)
     if role_of(request.user) == Role.STREET:
@@ -155,6 +195,14 @@ def screen(request):
             pl.col("division_code") == request.user.profile.division_code
         )["uscc"]
         checks = checks.filter(pl.col("applicant_uscc").is_in(own.implode()))
+    if not shows_tax(request.user):
+        # a shortfall's clawback is (promised − actual 亩均税收) × 亩 × rate: the firm's tax
+        checks = checks.with_columns(
+            pl.when(pl.col("status") == "behind")
+            .then(None)
+            .otherwise(pl.col("clawback"))
+            .alias("clawback")
+        )
     status_counts = checks.group_by("status").len().sort("status").to_dicts()
     due = checks.filter(pl.col("status").is_in(["met", "behind", "overdue"])).sort(
         "status", "project_id"

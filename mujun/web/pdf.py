@@ -7,22 +7,30 @@ from django.template.loader import render_to_string
 
 from mujun.web import selectors
 from mujun.web.models import Result, Run
+from mujun.web.roles import audience, scope, shows_tax
 from mujun.web.views import LIST_NAMES
 
 
-def run_summary_pdf(run: Run) -> bytes:
+def run_summary_pdf(run: Run, user) -> bytes:
+    """The summary as `user` may read it: a street office's division only; without tax access, a
+    tax aggregate only where it is not one firm's (`selectors.without_firm_tax`)."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
     from mujun.reports.congress import FONT_FAMILY, font_css
 
-    rows = Result.objects.filter(run=run)
+    reader = audience(user)
+    rows = scope(user, Result.objects.filter(run=run))
+    figures = selectors.overview_figures(rows)
+    if not shows_tax(user):
+        figures = selectors.without_firm_tax(figures)
     context = {
         "run": run,
-        "kpi": selectors.per_mu(rows),
-        "counts": {LIST_NAMES.get(k, k): v for k, v in selectors.grade_counts(rows).items()},
-        "divisions": selectors.by_division(rows),
-        "industries": selectors.by_industry(rows)[:15],
+        "scope": reader.describe(selectors.division_names().get(reader.division or "")),
+        "kpi": figures["kpi"],
+        "counts": {LIST_NAMES.get(k, k): v for k, v in figures["counts"].items()},
+        "divisions": figures["divisions"],
+        "industries": [i for i in figures["industries"] if i["tax_per_mu"] is not None][:15],
         "font": FONT_FAMILY,
     }
     html = render_to_string("web/summary_pdf.html", context)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import rules
 
+from mujun.reports.disclosure import Audience
 from mujun.web.models import Role
 
 BUREAU = {Role.ADMIN, Role.ANALYST}
@@ -100,6 +101,20 @@ rules.add_perm("mujun.view_objection", is_bureau | (is_enterprise & is_own_enter
 def sees_whole_district(user) -> bool:
     """True when `scope` leaves a queryset whole (no division or enterprise limit)."""
     return role_of(user) not in (None, Role.STREET, Role.ENTERPRISE)
+
+
+def shows_tax(user) -> bool:
+    """Whether the user reads single firms' tax in lists and aggregates (bureau; street officers,
+    whose lists are their division's). Others get the published figures without it, and tax
+    aggregates only where `mujun.reports.disclosure.disclosable`."""
+    return user.has_perm("mujun.view_tax_list")
+
+
+def audience(user) -> Audience:
+    """What of a published list the user may read (who may download one at all is
+    `mujun.export_published`)."""
+    division = None if sees_whole_district(user) else user.profile.division_code
+    return Audience(tax=shows_tax(user), division=division)
 
 
 def scope(user, queryset, division_field: str = "division_code", uscc_field: str = "uscc"):

@@ -9,6 +9,7 @@ from functools import lru_cache
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +19,7 @@ from mujun.scitech.tasks import Note, Tasks, load_tasks
 from mujun.scitech.tasks import Task as TaskSpec
 from mujun.web import services
 from mujun.web.models import Task, TaskNote
+from mujun.web.roles import sees_whole_district
 from mujun.web.views import TOKEN_LENGTH, need, published_year
 
 AREAS = {
@@ -194,6 +196,9 @@ def task(request, pk: int):
 @login_required
 def report_pdf(request):
     need(request.user, "mujun.view_scitech")
+    if not sees_whole_district(request.user):
+        # the zone's report to the People's Congress spans divisions: not a street office's
+        raise PermissionDenied
     from mujun.reports.congress import build_report
 
     year, runs = published_year(request)

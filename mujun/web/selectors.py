@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from functools import cache
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Substr
 
 from mujun.dataset.reference import divisions, industries
+from mujun.reports.disclosure import disclosable, suppressed
 from mujun.web import services
 from mujun.web.models import Result, Run
-from mujun.web.roles import scope, sees_whole_district
+from mujun.web.roles import scope, sees_whole_district, shows_tax
 
 
 def division_names() -> dict[str, str]:
@@ -40,11 +41,17 @@ def results(user, run: Run):
 def per_mu(rows) -> dict:
     """亩均税收 and 亩均增加值 of a set of results: sums over evaluated firms with land."""
     agg = rows.filter(status="evaluated", land_mu__gt=0).aggregate(
-        tax=Sum("adjusted_tax"), va=Sum("value_added"), land=Sum("land_mu"), n=Count("id")
+        tax=Sum("adjusted_tax"),
+        top=Max("adjusted_tax"),
+        va=Sum("value_added"),
+        land=Sum("land_mu"),
+        n=Count("id"),
     )
     land = agg["land"] or 0.0
     return {
         "tax_per_mu": (agg["tax"] or 0.0) / land if land else None,
+        "tax_total": agg["tax"],
+        "tax_top": agg["top"],
         "va_per_mu": (agg["va"] or 0.0) / land if land else None,
         "land_mu": land,
         "firms": agg["n"],
@@ -66,6 +73,7 @@ def by_division(rows) -> list[dict]:
         .values("division_code")
         .annotate(
             tax=Sum("adjusted_tax"),
+            top=Max("adjusted_tax"),
             land=Sum("land_mu"),
             va=Sum("value_added"),
             n=Count("id"),
@@ -79,6 +87,8 @@ def by_division(rows) -> list[dict]:
                 "code": r["division_code"],
                 "name": names.get(r["division_code"], r["division_code"]),
                 "tax_per_mu": r["tax"] / r["land"] if r["land"] else None,
+                "tax_total": r["tax"],
+                "tax_top": r["top"],
                 "va_per_mu": (r["va"] or 0) / r["land"] if r["land"] else None,
                 "firms": r["n"],
                 "a_share": r["a"] / r["n"] if r["n"] else None,
@@ -95,7 +105,9 @@ def by_industry(rows) -> list[dict]:
         rows.filter(status="evaluated", land_mu__gt=0)
         .annotate(industry=Substr("industry_code", 1, 2))
         .values("industry")
-        .annotate(tax=Sum("adjusted_tax"), land=Sum("land_mu"), n=Count("id"))
+        .annotate(
+            tax=Sum("adjusted_tax"), top=Max("adjusted_tax"), land=Sum("land_mu"), n=Count("id")
+        )
         .order_by("industry")
     ):
         out.append(
@@ -103,6 +115,8 @@ def by_industry(rows) -> list[dict]:
                 "code": r["industry"],
                 "name": names.get(r["industry"], r["industry"]),
                 "tax_per_mu": r["tax"] / r["land"] if r["land"] else None,
+                "tax_total": r["tax"],
+                "tax_top": r["top"],
                 "firms": r["n"],
             }
         )
@@ -137,12 +151,43 @@ def overview_figures(rows) -> dict:
     }
 
 
+_TAX_SUMS = ("tax_total", "tax_top")
+
+
+def without_firm_tax(figures: dict) -> dict:
+    """The overview's figures for a reader without tax access: a tax aggregate only where it cannot
+    be read as one firm's, alone or by difference (mujun.reports.disclosure), the others blank."""
+    kpi = figures["kpi"]
+    kpi_shown = disclosable(kpi.get("firms"), kpi.get("tax_total"), kpi.get("tax_top"))
+
+    def public(row: dict, shown: bool) -> dict:
+        out = {k: v for k, v in row.items() if k not in _TAX_SUMS}
+        return out | {"tax_per_mu": row["tax_per_mu"] if shown else None}
+
+    def cut(rows: list[dict]) -> list[dict]:
+        hidden = suppressed(rows, kpi_shown)
+        return [public(r, i not in hidden) for i, r in enumerate(rows)]
+
+    return {
+        **figures,
+        "kpi": public(kpi, kpi_shown),
+        "divisions": cut(figures["divisions"]),
+        # re-sorted: a blank's place among the figures shown would bracket it
+        "industries": sorted(
+            cut(figures["industries"]),
+            key=lambda i: (i["tax_per_mu"] is None, -(i["tax_per_mu"] or 0), i["code"]),
+        ),
+    }
+
+
 def district_overview(user, run: Run) -> dict:
     """The overview's figures for the user's scope: the district's are computed once per run
     (services.run_figures); a division's are computed now."""
     if sees_whole_district(user):
-        return services.run_figures(run).overview
-    return overview_figures(results(user, run))
+        figures = services.run_figures(run).overview
+    else:
+        figures = overview_figures(results(user, run))
+    return figures if shows_tax(user) else without_firm_tax(figures)
 
 
 def district_movers(user, run: Run, previous: Run | None) -> tuple[list[dict], list[dict]]:

@@ -28,6 +28,7 @@ from mujun.dataset.schema import M2_PER_MU, TABLES
 from mujun.engine import evaluate
 from mujun.engine.evaluate import CONTRACT_HEAD, CONTRACT_TAIL, Evaluation
 from mujun.methodologies import load_methodology, parse_methodology
+from mujun.reports.disclosure import Audience
 from mujun.web.audit import record
 from mujun.web.models import (
     DataTable,
@@ -642,13 +643,21 @@ def published(year: int) -> Run | None:
     )
 
 
-def published_xlsx(ev: Evaluation) -> bytes:
+def published_xlsx(ev: Evaluation, audience: Audience | None = None) -> bytes:
     from mujun.reports.published import write_published
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "published.xlsx"
-        write_published(ev, path)
+        write_published(ev, path, audience)
         return path.read_bytes()
+
+
+def published_workbook(run: Run, audience: Audience) -> bytes:
+    """A published run's list as `audience` may read it: the stored workbook for the whole
+    district with tax, else written now from the run's evaluation (the same bytes every time)."""
+    if audience.whole:
+        return bytes(Run.objects.values_list("published_xlsx", flat=True).get(pk=run.pk))
+    return published_xlsx(evaluation_of(run), audience)
 
 
 def publish_run(run: Run, user=None) -> Run:

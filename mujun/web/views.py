@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST
 
 from mujun.engine.indicators import INDICATORS
 from mujun.reports.cells import escape_cell
+from mujun.reports.disclosure import TAX_INDICATORS
 from mujun.reports.labels import label as column_label
 from mujun.web import selectors, services, uploads
 from mujun.web.audit import record
@@ -44,13 +45,14 @@ from mujun.web.models import (
     Role,
     Run,
 )
-from mujun.web.roles import role_of, scope, sees_whole_district
+from mujun.web.roles import audience, role_of, scope, sees_whole_district, shows_tax
 
 logger = logging.getLogger(__name__)
 TOKEN_LENGTH = 200
 """A form's one-time token (services.issue_token) fits in this many characters."""
 
 GRADE_COLOURS = {"A": "#1a9850", "B": "#91cf60", "C": "#fc8d59", "D": "#d73027", "": "#bdbdbd"}
+GRADE_LEVELS = {"A": 4, "B": 3, "C": 2, "D": 1}
 LIST_NAMES = {
     "above": "规上企业",
     "below": "规下企业（用地 ≥ 3 亩）",
@@ -183,7 +185,7 @@ def overview(request):
         )
     )
     division_fig.update_layout(yaxis_title="亩均税收（万元/亩）")
-    top = industries[:15]
+    top = [i for i in industries if i["tax_per_mu"] is not None][:15]
     industry_fig = go.Figure(
         go.Bar(
             y=[f"{i['code']} {i['name']}" for i in top][::-1],
@@ -208,6 +210,7 @@ def overview(request):
             "industries": industries,
             "best": best,
             "worst": worst,
+            "show_tax": shows_tax(request.user),
             "figures": {
                 "trend": _figure(trend_fig),
                 "grades": _figure(grade_fig),
@@ -263,11 +266,14 @@ def _columns(user) -> list[tuple[str, str]]:
         ("industry_code", "行业代码"),
         ("land_mu", "用地（亩）"),
     ]
-    if user.has_perm("mujun.view_tax_list"):
-        columns += [("tax_paid", "实缴税金（万元）"), ("adjusted_tax", "调整后税收（万元）")]
+    if shows_tax(user):  # for the others, land times 亩均税收 (or the total score) is the tax
+        columns += [
+            ("tax_paid", "实缴税金（万元）"),
+            ("adjusted_tax", "调整后税收（万元）"),
+            ("tax_per_mu", "亩均税收（万元/亩）"),
+            ("total_score", "综合得分"),
+        ]
     columns += [
-        ("tax_per_mu", "亩均税收（万元/亩）"),
-        ("total_score", "综合得分"),
         ("grade", "等级"),
         ("rank", "排名"),
         ("status", "状态"),
@@ -385,7 +391,11 @@ def profile(request, uscc: str):
         r = by_run.get(run.pk)
         if r is not None:
             years.append({"year": year, "run": run, "r": r, "v": r.values})
-    indicator_ids = [i for i in INDICATOR_NAMES if any(f"ind_{i}" in y["v"] for y in years)]
+    indicator_ids = [
+        i
+        for i in INDICATOR_NAMES
+        if any(f"ind_{i}" in y["v"] for y in years) and (show_tax or i not in TAX_INDICATORS)
+    ]
     table = [
         {
             "id": i,
@@ -395,7 +405,7 @@ def profile(request, uscc: str):
         }
         for i in indicator_ids
     ]
-    changes = _changes(years, indicator_ids)
+    changes = _changes(years, indicator_ids, show_tax)
     glance = _glance(years, table, show_tax)
     latest = years[-1] if years else None
     shares = []
@@ -414,7 +424,12 @@ def profile(request, uscc: str):
             "textposition": "top center",
             "name": "综合得分",
         }
-        figures["score"] = _figure({"data": [score]})
+        layout = {}
+        if not show_tax:  # the total score less the other scores is the tax's: grades only
+            score["y"] = [GRADE_LEVELS.get(y["r"].grade) for y in years]
+            score["name"] = "等级"
+            layout = {"yaxis": {"tickvals": [4, 3, 2, 1], "ticktext": list("ABCD")}}
+        figures["score"] = _figure({"data": [score], "layout": layout})
         if show_tax:
             paid = [y["r"].tax_paid for y in years]
             adjusted = [y["r"].adjusted_tax for y in years]
@@ -481,11 +496,12 @@ def _glance(years: list[dict], table: list[dict], show_tax: bool) -> list[dict]:
             "label": _("Rank in list"),
             "cells": cells(["—" if y["r"].rank is None else y["r"].rank for y in years], "text"),
         },
-        {"label": _("Total score"), "cells": cells([y["r"].total_score for y in years])},
         {"label": _("Status"), "cells": cells([y["r"].status for y in years], "text")},
         {"label": _("Land (mu)"), "cells": cells([y["r"].land_mu for y in years])},
     ]
     if show_tax:
+        total = {"label": _("Total score"), "cells": cells([y["r"].total_score for y in years])}
+        rows.insert(3, total)
         rows += [
             {"label": _("Tax paid (10k CNY)"), "cells": cells([y["r"].tax_paid for y in years], 1)},
             {
@@ -499,9 +515,9 @@ def _glance(years: list[dict], table: list[dict], show_tax: bool) -> list[dict]:
     return rows
 
 
-def _changes(years: list[dict], indicator_ids: list[str]) -> dict | None:
+def _changes(years: list[dict], indicator_ids: list[str], show_tax: bool) -> dict | None:
     """What changed from last year and why: each indicator's score change (the score is their sum,
-    plus bonus, minus deduction), largest first."""
+    plus bonus, minus deduction), largest first. Without the firm's tax, not the total's change."""
     if len(years) < 2:
         return None
     before, now = years[-2], years[-1]
@@ -531,7 +547,9 @@ def _changes(years: list[dict], indicator_ids: list[str]) -> dict | None:
         "to_year": now["year"],
         "grade_before": before["r"].grade,
         "grade_now": now["r"].grade,
-        "score_delta": (total1 - total0) if total0 is not None and total1 is not None else None,
+        "score_delta": (total1 - total0)
+        if show_tax and total0 is not None and total1 is not None
+        else None,
         "items": items,
     }
 
@@ -554,16 +572,11 @@ def explain(request, uscc: str):
     except engine_explain.ExplainError as exc:
         return render(request, "web/explain.html", {"error": str(exc), "firm": firm})
     show_tax = request.user.has_perm("mujun.view_tax", firm)
-    # a single firm's tax amounts only for those who may see its tax; others get the indicators
-    sentences = (
-        [engine_explain.describe_input(c) for c in takes["inputs"]]
-        if show_tax
-        else [
-            f"{INDICATOR_NAMES.get(c.what, c.what)}: "
-            + (f"{c.current:,.4g} → {c.needed:,.4g}" if c.needed is not None else c.reason)
-            for c in takes["indicators"]
-        ]
-    )
+    # a single firm's tax only for those who may see it; the others get the indicators not made
+    # from tax, and no points (the gap to the next grade's cut gives the total score away)
+    sentences = [engine_explain.describe_input(c) for c in takes["inputs"]] if show_tax else []
+    if not show_tax:
+        contributions = [c for c in contributions if c["indicator"] not in TAX_INDICATORS]
     return render(
         request,
         "web/explain.html",
@@ -573,6 +586,7 @@ def explain(request, uscc: str):
             "contributions": contributions,
             "takes": takes,
             "sentences": sentences,
+            "show_tax": show_tax,
         },
     )
 
@@ -808,11 +822,17 @@ def parcel_detail(request, parcel_id: str):
         "year": year,
     }
     if result is not None:
+        # the parcel's 亩均税收 times its area is its occupants' tax: only for a reader who may see
+        # every occupant's (a landlord or a street office would otherwise subtract its own share)
+        firms = Enterprise.objects.filter(uscc__in=[o["uscc"] for o in result.occupants])
+        tax_visible = len(firms) == len({o["uscc"] for o in result.occupants}) and all(
+            request.user.has_perm("mujun.view_tax", f) for f in firms
+        )
         data.update(
             grade=result.grade,
             occupied_share=result.occupied_share,
             vacant_share=result.vacant_share,
-            tax_per_mu=result.tax_per_mu,
+            tax_per_mu=result.tax_per_mu if tax_visible else None,
             value_added_per_mu=result.value_added_per_mu,
             occupants=[
                 {**o, "share": o["land_mu"] / result.area_mu if result.area_mu else None}
@@ -1083,12 +1103,13 @@ def run(request, pk: int):
 @login_required
 def run_xlsx(request, pk: int):
     need(request.user, "mujun.export_published")
-    item = get_object_or_404(Run, pk=pk, status=Run.Status.PUBLISHED)
-    if role_of(request.user) == Role.STREET:
-        raise PermissionDenied  # the district-wide list holds other divisions' firms
-    record(item, "download published list", request.user)
+    item = get_object_or_404(
+        Run.objects.defer("published_xlsx"), pk=pk, status=Run.Status.PUBLISHED
+    )
+    reader = audience(request.user)  # a street office's division; no firm's tax without the right
+    record(item, "download published list", request.user, scope=reader.describe())
     response = HttpResponse(
-        bytes(item.published_xlsx),
+        services.published_workbook(item, reader),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = f'attachment; filename="mujun-{item.year}-run{item.pk}.xlsx"'
@@ -1102,7 +1123,7 @@ def run_pdf(request, pk: int):
     from mujun.web.pdf import run_summary_pdf
 
     record(item, "download summary", request.user)
-    response = HttpResponse(run_summary_pdf(item), content_type="application/pdf")
+    response = HttpResponse(run_summary_pdf(item, request.user), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="mujun-{item.year}-run{item.pk}.pdf"'
     return response
 

@@ -65,9 +65,10 @@ GET_RULES: dict[str, dict[str, dict[str, str]]] = {
     "version_report": {"": BUREAU_ONLY},
     "runs": {"": BUREAU_ONLY},
     "run": {"": BUREAU_ONLY},
-    # the district-wide list names every division's firms: not for a street officer
-    "run_xlsx": {"": rule(street="403", enterprise="403")},
-    # the summary holds aggregates only
+    # each reader gets the list cut to what it may see (a street officer: its division's firms;
+    # tests/web/test_tax_disclosure.py reads what is in it)
+    "run_xlsx": {"": NOT_ENTERPRISE},
+    # the summary holds aggregates only (of the street's division, for a street officer)
     "run_pdf": {"": NOT_ENTERPRISE},
     "objections": {"": rule("403", admin="ok", analyst="ok", enterprise="ok")},
     "objection": {
@@ -78,7 +79,8 @@ GET_RULES: dict[str, dict[str, dict[str, str]]] = {
     "presets": {"": BUREAU_ONLY},
     "preset_edit": {"": BUREAU_ONLY},
     "scitech": {"": NOT_ENTERPRISE},
-    "scitech_report": {"": NOT_ENTERPRISE},
+    # the zone's report to the People's Congress spans divisions: not a street office's
+    "scitech_report": {"": rule(street="403", enterprise="403")},
     "task": {"": NOT_ENTERPRISE},
     # the land pages: bureau, land and street officers
     "land": {"": rule(leader="403", deputy="403", enterprise="403")},

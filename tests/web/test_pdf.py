@@ -4,6 +4,7 @@ import shutil
 import subprocess
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from mujun.web.models import Run
 from mujun.web.pdf import run_summary_pdf
@@ -13,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 def test_summary_pdf_is_reproducible_and_uses_the_shipped_font(tmp_path):
     run = Run.objects.filter(status="published").order_by("year").last()
-    first, second = run_summary_pdf(run), run_summary_pdf(run)
+    analyst = get_user_model().objects.get(username="analyst")
+    first, second = run_summary_pdf(run, analyst), run_summary_pdf(run, analyst)
     assert first.startswith(b"%PDF") and first == second
     if shutil.which("pdffonts") is None:
         pytest.skip("pdffonts (poppler-utils) is not installed")
