@@ -38,6 +38,9 @@ class Column:
     """Numbers must be strictly greater than zero."""
     choices: tuple[str, ...] | None = None
     """Allowed values for a code column."""
+    max_value: float | None = None
+    """Largest plausible value for numbers (inclusive): far above any one firm, far below what
+    only a typing slip or an attack gives (1e300)."""
     max_length: int | None = None
     """Longest allowed text, in characters: the web app's database column for it (mujun.web.models)
     holds no more. Code columns (USCC, industry, division) have their own exact shapes instead."""
@@ -63,8 +66,16 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
+# Plausibility ceilings, each well above the largest single firm (China's whole electricity use
+# is some 9e12 kWh a year, its energy use some 5.7e9 tce, its largest firm's tax some 1e7 万元).
+MONEY_MAX = 1e9  # 万元: 10 万亿元
+ENERGY_MAX = 1e9  # tce, and t of emissions
+EMPLOYEES_MAX = 1e7
+ELECTRICITY_MAX = 1e13  # kWh
+
+
 def _money(name: str, required: bool = True) -> Column:
-    return Column(name, "float", required=required, min_value=0.0)
+    return Column(name, "float", required=required, min_value=0.0, max_value=MONEY_MAX)
 
 
 SCALES = ("above", "below")
@@ -107,17 +118,19 @@ ANNUAL = Table(
         _money("revenue"),
         _money("output"),
         # Industrial value added can be negative for a loss-making year: not an impossible amount.
-        Column("value_added", "float"),
+        Column("value_added", "float", max_value=MONEY_MAX),
         _money("tax_paid"),
         _money("fixed_asset_vat_credit"),
         _money("vat_refund", required=False),
         _money("export_vat_offset", required=False),
         _money("one_off_tax", required=False),
-        Column("energy_tce", "float", min_value=0.0),
-        Column("emissions_eq", "float", min_value=0.0),
+        Column("energy_tce", "float", min_value=0.0, max_value=ENERGY_MAX),
+        Column("emissions_eq", "float", min_value=0.0, max_value=ENERGY_MAX),
         _money("rd_expense"),
-        Column("employees", "float", min_value=0.0),
-        Column("electricity_kwh", "float", required=False, min_value=0.0),
+        Column("employees", "float", min_value=0.0, max_value=EMPLOYEES_MAX),
+        Column(
+            "electricity_kwh", "float", required=False, min_value=0.0, max_value=ELECTRICITY_MAX
+        ),
     ),
 )
 

@@ -8,6 +8,7 @@ Checks, each with its `kind` code:
 - required_value: an empty cell where the contract needs a value;
 - negative, not_positive, bad_choice: amounts below zero, areas that must be positive, unknown
   codes;
+- implausible_value: an amount above its column's `max_value` (more than any one firm has);
 - too_long: text longer than its column's `max_length` (what the web app's database holds);
 - bad_uscc: shape or GB 32100 check character wrong (mujun.dataset.uscc);
 - bad_industry, bad_division: not a GB/T 4754-2017 class (4 digits) / not a division code;
@@ -203,6 +204,18 @@ def _check_columns(table: Table, frame: pl.DataFrame, out: _Collector) -> None:
                     "negative amount {} (expected ≥ {})", _fmt(c), pl.lit(f"{col.min_value:g}")
                 ),
                 "negative",
+            )
+        if col.max_value is not None:
+            out.rows(
+                table.name,
+                frame.filter(c > col.max_value),
+                col.name,
+                pl.format(
+                    "implausible amount {} (expected at most {})",
+                    _fmt(c),
+                    pl.lit(f"{col.max_value:g}"),
+                ),
+                "implausible_value",
             )
         if col.positive:
             out.rows(

@@ -798,7 +798,6 @@ def accept_objection(
         objection = Objection.objects.select_for_update().get(pk=objection.pk)
         if objection.status != Objection.Status.OPEN:
             raise ServiceError(f"objection {objection.pk} is already {objection.status}")
-        _plausible(objection, value)
         base = head()
         ds = load_dataset(base)
         annual = ds.annual.with_columns(
@@ -826,36 +825,6 @@ def accept_objection(
         objection.save()
         run = create_run(objection.year, objection.run.preset, version, user)
     return objection, run
-
-
-# the largest value a correction may set, per field: far above any one firm (the whole country's
-# electricity is some 1e13 kWh), far below what only a typing slip or an attack gives (1e300)
-CORRECTION_CEILING = {
-    "employees": 1e7,
-    "energy_tce": 1e9,
-    "emissions_eq": 1e9,
-    "electricity_kwh": 1e13,
-}
-MONEY_CEILING = 1e9  # 万元: 10 万亿元
-
-
-def _plausible(objection: Objection, value: float) -> None:
-    """ServiceError for a corrected value no firm can have (not finite, or beyond the ceiling)."""
-    from mujun.reports.labels import label
-
-    ceiling = CORRECTION_CEILING.get(objection.field, MONEY_CEILING)
-    if not math.isfinite(value) or abs(value) > ceiling:
-        logger.warning(
-            "objection %s: correction %s of %s refused (implausible, ceiling %g)",
-            objection.pk,
-            value,
-            objection.field,
-            ceiling,
-        )
-        raise ServiceError(
-            _("The corrected value %(value)s of %(field)s is not plausible (at most %(max)s).")
-            % {"value": f"{value:g}", "field": label(objection.field), "max": f"{ceiling:g}"}
-        )
 
 
 def _corrected(objection: Objection, value: float, tables: dict, annual: pl.DataFrame) -> Dataset:

@@ -267,6 +267,23 @@ def test_negative(folder, file, row, column, value, reason):
     assert p.reason == reason
 
 
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("employees", "1e300", "implausible amount 1e+300 (expected at most 1e+07)"),
+        ("tax_paid", "2e9", "implausible amount 2000000000.0 (expected at most 1e+09)"),
+        ("energy_tce", "5e12", "implausible amount 5000000000000.0 (expected at most 1e+09)"),
+    ],
+)
+def test_an_amount_no_firm_has_is_refused(folder, column, value, reason):
+    """An employees of 1e300 once became current data through an objection: imports and
+    corrections meet the same ceiling."""
+    set_cell(folder, "annual.csv", 3, column, value)
+    p = only(folder)
+    assert (p.kind, p.file, p.row, p.column) == ("implausible_value", "annual.csv", 3, column)
+    assert p.reason == reason
+
+
 def test_negative_value_added_is_allowed(folder):
     # a loss-making year: value added below zero is possible
     set_cell(folder, "annual.csv", 3, "value_added", "-120")

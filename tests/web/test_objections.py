@@ -221,9 +221,10 @@ def test_accepting_a_negative_value_is_refused_with_a_message(firm, caplog):
 
 
 def test_an_implausible_correction_is_refused(firm, caplog):
+    """The contract's plausibility ceiling, the same one an import meets."""
     page = _accept(firm, "employees", 1e300, caplog)
-    assert "更正值 1e+300 不合理" in page
-    assert any("implausible" in r.getMessage() for r in caplog.records)
+    assert "更正值未通过数据检查" in page and "implausible amount" in page
+    assert any("fails validation" in r.getMessage() for r in caplog.records)
 
 
 def test_a_correction_goes_through_the_dataset_validation(firm, monkeypatch):
