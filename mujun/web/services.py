@@ -431,7 +431,9 @@ def _problem_dict(problem, file: str) -> dict:
         "sheet": getattr(problem, "table", "") or "",
         "row": getattr(problem, "row", None),
         "column": getattr(problem, "column", "") or "",
-        "message": getattr(problem, "message", str(problem)),
+        # the reason alone: file, sheet, row and column have their own columns (and the file
+        # was read under a temporary name, which is not the user's)
+        "message": getattr(problem, "reason", None) or str(problem),
     }
 
 

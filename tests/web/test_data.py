@@ -203,6 +203,7 @@ def test_a_hostile_canonical_workbook_is_refused_cleanly(login, tmp_path):
     assert "XFD1048576" in problem["message"] and "over the limit" in problem["message"]
     page = _refused(login("analyst"), path)
     assert "enterprises" in page and "XFD1048576" in page
+    assert ".upload." not in page  # the user's file name, not the one it was received under
 
 
 # ---------------------------------------------------------------- uploads that cannot be read
