@@ -14,7 +14,7 @@ from mujun.engine import access as engine_access
 from mujun.engine.commitments import check_commitments
 from mujun.engine.lowland import TAX_BASED, land_inventory
 from mujun.web import selectors, services
-from mujun.web.models import Role
+from mujun.web.models import Enterprise, Role
 from mujun.web.roles import role_of, scope_frame, shows_tax
 from mujun.web.views import need, published_year
 
@@ -52,12 +52,13 @@ def flagged(user, year: int) -> dict[str, str]:
     return dict(zip(parcels["parcel_id"], parcels["category"], strict=True))
 
 
-def _without_tax(parcels: pl.DataFrame) -> pl.DataFrame:
-    """The inventory for a reader without tax access: no parcel's tax, and no freeable land or
-    figures where the category is set by tax (the freeable part gives 亩均税收 back)."""
-    by_tax = pl.col("category").is_in(list(TAX_BASED))
+def _without_tax(parcels: pl.DataFrame, redact: pl.Expr = pl.lit(True)) -> pl.DataFrame:
+    """The inventory for a reader without tax access (or the `redact` rows of it): no parcel's
+    tax, and no freeable land or figures where the category is set by tax (the freeable part gives
+    亩均税收 back)."""
+    by_tax = redact & pl.col("category").is_in(list(TAX_BASED))
     return parcels.with_columns(
-        pl.lit(None, pl.Float64).alias("tax_per_mu"),
+        pl.when(redact).then(None).otherwise(pl.col("tax_per_mu")).alias("tax_per_mu"),
         pl.when(by_tax).then(None).otherwise(pl.col("freeable_mu")).alias("freeable_mu"),
         pl.when(by_tax).then(pl.lit(_TAX_HIDDEN)).otherwise(pl.col("reason")).alias("reason"),
     )
@@ -88,6 +89,20 @@ def land(request):
     totals = scope_frame(request.user, inv.totals)
     if not shows_tax(request.user):
         parcels = _without_tax(parcels)
+        totals = _totals(parcels)
+    elif role_of(request.user) == Role.STREET:
+        # a parcel another division's firm shares: its tax less the street's own firms' is that
+        # firm's
+        own = Enterprise.objects.filter(division_code=request.user.profile.division_code)
+        own = pl.Series(list(own.values_list("uscc", flat=True)), dtype=pl.String)
+        outside = (
+            pl.col("occupant_usccs")
+            .str.split(";")
+            .list.eval((pl.element() != "") & ~pl.element().is_in(own.implode()))
+            .list.any()
+            .fill_null(False)
+        )
+        parcels = _without_tax(parcels, outside)
         totals = _totals(parcels)
     names = selectors.division_names()
     by_category = (

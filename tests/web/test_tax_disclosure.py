@@ -390,3 +390,35 @@ def test_the_land_inventory_shows_tax_only_with_the_right(login, role):
     assert all(t["freeable_mu"] is None for t in totals if t["category"] in TAX_BASED)
     others = [r for r in rows if r["category"] not in TAX_BASED]
     assert others and all(r["freeable_mu"] is not None for r in others)
+
+
+def test_the_land_inventory_hides_a_shared_parcels_tax_from_the_street(login, monkeypatch):
+    """A flagged parcel of the street's division that another division's firm shares."""
+    import dataclasses
+
+    import polars as pl
+    from django.contrib.auth import get_user_model
+
+    from mujun.web import land
+
+    street = get_user_model().objects.get(username="street").profile.division_code
+    other = Enterprise.objects.exclude(division_code=street).order_by("uscc").first().uscc
+    real = land.inventory
+    shared = {}
+
+    def with_a_shared_parcel(year, runs):
+        inv = real(year, runs)
+        mine = inv.parcels.filter(pl.col("division_code") == street).sort("parcel_id")
+        shared["id"] = mine["parcel_id"][0]
+        parcels = inv.parcels.with_columns(
+            pl.when(pl.col("parcel_id") == shared["id"])
+            .then(pl.concat_str(pl.col("occupant_usccs"), pl.lit(";" + other)))
+            .otherwise(pl.col("occupant_usccs"))
+            .alias("occupant_usccs")
+        )
+        return dataclasses.replace(inv, parcels=parcels)
+
+    monkeypatch.setattr(land, "inventory", with_a_shared_parcel)
+    rows = {r["parcel_id"]: r for r in login("street").get("/land/?year=2022").context["rows"]}
+    assert rows[shared["id"]]["tax_per_mu"] is None
+    assert [r for p, r in rows.items() if p != shared["id"] and r["tax_per_mu"] is not None]
