@@ -361,6 +361,16 @@ class Lowland(_Model):
         return v
 
 
+class Publication(_Model):
+    """公示: how the list is published and how long a firm may object to it."""
+
+    objection_days: int = Field(5, ge=0)
+    """Working days after publication during which a firm may object; afterwards the list is final
+    (逾期视为无异议). 黄岩 gave 3–4 days, 景宁 2023 and 海曙 2025 seven, 巢湖 five working days."""
+    ranked: bool = True
+    """False: the list is published 排名不分先后 (海曙 2025), grades without each firm's rank."""
+
+
 class Methodology(_Model):
     """A complete evaluation method. `digest()` is its stable hash, recorded with every result."""
 
@@ -383,6 +393,7 @@ class Methodology(_Model):
     access: Access = Access()
     commitments: Commitments = Commitments()
     lowland: Lowland = Lowland()
+    publication: Publication = Publication()
 
     @model_validator(mode="after")
     def _both_groups(self) -> Methodology:
