@@ -352,6 +352,9 @@ class Lowland(_Model):
     """湖州 用而未尽: a producing parcel whose occupied floor share is below this."""
     rented_tax_per_mu_below: float = Field(5.0, ge=0)
     """东阳/闽侯: tenants paying less than this per 亩 of the land they use; the owner answers."""
+    min_area_mu: float = Field(0.0, ge=0)
+    """镇海: a parcel is below standard only from this many 亩 ("占地3亩以上的亩均税收4万元以下低效企业",
+    浙江日报 2022-12-21); 0 for every parcel (东阳)."""
 
     @field_validator("categories")
     @classmethod

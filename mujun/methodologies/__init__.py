@@ -1,7 +1,8 @@
 """The shipped methodology presets (TOML) and the loader that validates them.
 
 `load_methodology("zhenhai")` takes a preset's name; any other argument is read as a path to a
-county's own TOML file. An invalid file is refused with every key and reason.
+county's own TOML file. An invalid file is refused with every key and reason. A preset may
+`extends = "zhenhai"` (a shipped preset) and give only what differs.
 """
 
 from __future__ import annotations
@@ -27,12 +28,43 @@ def available() -> list[str]:
     return sorted(f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml"))
 
 
-def parse_methodology(text: str, source: str) -> Methodology:
-    """Validate a methodology from TOML text; `source` names it in errors."""
+def _toml(text: str, source: str) -> dict:
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise MethodologyError(f"{source}: not valid TOML: {exc}") from None
+
+
+def _merged(base: dict, changes: dict) -> dict:
+    """`base` with `changes` laid over it: tables merged key by key, everything else replaced."""
+    out = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _resolved(data: dict, source: str, seen: tuple[str, ...] = ()) -> dict:
+    """A preset that `extends = "<shipped preset>"` is that preset with its own keys laid over it
+    (a variant says only what differs: 东阳's low-efficiency rule on top of zhenhai, say)."""
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if parent not in available() or parent in seen:
+        raise MethodologyError(
+            f"{source}: extends = {parent!r}: expected a shipped preset ({', '.join(available())})"
+            + (" not already extended on the way here" if parent in seen else "")
+        )
+    text = resources.files(__name__).joinpath(f"{parent}.toml").read_text(encoding="utf-8")
+    base = _resolved(_toml(text, f"preset {parent}"), f"preset {parent}", (*seen, parent))
+    return _merged(base, data)
+
+
+def parse_methodology(text: str, source: str) -> Methodology:
+    """Validate a methodology from TOML text; `source` names it in errors."""
+    data = _resolved(_toml(text, source), source)
     try:
         return Methodology.model_validate(data)
     except ValidationError as exc:

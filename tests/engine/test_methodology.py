@@ -18,7 +18,7 @@ def zhenhai_text() -> str:
 
 
 def test_shipped_presets_load():
-    assert available() == ["huangyan-2022", "zhenhai"]
+    assert available() == ["huangyan-2022", "zhenhai", "zhenhai-dongyang"]
     huangyan = load_methodology("huangyan-2022")
     assert [s.weight for s in huangyan.groups["above"].indicators] == [30, 20, 20, 10, 10, 10]
     assert huangyan.scoring.cap is None
@@ -91,3 +91,20 @@ def test_parcel_indicators_must_be_per_mu():
     )
     with pytest.raises(MethodologyError, match="parcel indicators must be per mu of land"):
         parse_methodology(text, "x")
+
+
+def test_a_preset_extends_another_with_only_what_differs():
+    """zhenhai-dongyang is zhenhai with 东阳's low-efficiency rule: everything else is zhenhai's."""
+    variant = load_methodology("zhenhai-dongyang")
+    assert variant.name == "zhenhai-dongyang"
+    assert (variant.lowland.tax_per_mu_below, variant.lowland.industry_share_below) == (5.0, 0.5)
+    assert (PRESET.lowland.tax_per_mu_below, PRESET.lowland.min_area_mu) == (4.0, 3.0)
+    same = {"groups", "scoring", "grading", "tax", "policy", "access", "land", "vetoes"}
+    assert {k: getattr(variant, k) for k in same} == {k: getattr(PRESET, k) for k in same}
+    # a table laid over merges key by key (idle_years kept); an unknown parent is refused
+    assert variant.lowland.idle_years == PRESET.lowland.idle_years
+    with pytest.raises(MethodologyError, match="extends = 'nowhere'"):
+        parse_methodology('extends = "nowhere"\nname = "x"', "x.toml")
+    # and a county file may extend a shipped preset too
+    county = parse_methodology('extends = "zhenhai"\nname = "county"\ntitle = "县"', "county.toml")
+    assert county.groups == PRESET.groups and county.name == "county"
