@@ -228,7 +228,8 @@ class SobolIndices:
     targets: pl.DataFrame
     """Per group, list and target: firms, runs, the target's mean and standard deviation."""
     inputs: pl.DataFrame
-    """Per group and input: what was varied, its preset value and its range or choices."""
+    """Per group and input: what was varied (label: in Chinese), its preset value, and its range
+    or choices (varied, varied_label)."""
     base_samples: int
     spread: float
     seed: int
@@ -285,42 +286,22 @@ def sobol(
         raise ValueError(f"methods: choose one or more of {', '.join(METHODS)}, got {methods}")
     index_rows, target_rows, input_rows = [], [], []
     for group, spec in ev.methodology.groups.items():
-        choices = tuple(methods or benchmark_choices(ev, group))
-        ratios = {m: _ratios(ev, group, m)[1] for m in {"preset", *choices}}
-        firms, _, ids = _ratios(ev, group, "preset")
+        firms, preset_ratios, ids = _ratios(ev, group, "preset")
         if firms.height == 0:
             continue
+        choices = tuple(methods or benchmark_choices(ev, group))
+        ratios = {"preset": preset_ratios}
+        ratios |= {m: _ratios(ev, group, m)[1] for m in choices if m != "preset"}
         weights = np.array([s.weight for s in spec.indicators], dtype=float)
         total_w = weights.sum()
-        names, bounds = [], []
-        own = ", ".join(sorted({spec.method(s) for s in spec.indicators}))
-        if spread > 0:
-            for i, w in zip(ids, weights, strict=True):
-                names.append(f"weight:{i}")
-                bounds.append([w * (1 - spread), w * (1 + spread)])
-                input_rows.append(
-                    {
-                        "group": group,
-                        "input": f"weight:{i}",
-                        "label": f"权重·{INDICATORS[i].name_zh}",
-                        "preset": f"{w:g}",
-                        "varied": f"{w * (1 - spread):g}–{w * (1 + spread):g}",
-                    }
-                )
-        if len(choices) > 1:
-            names.append("benchmark")
-            bounds.append([0.0, float(len(choices))])
-            input_rows.append(
-                {
-                    "group": group,
-                    "input": "benchmark",
-                    "label": "基准值方法",
-                    "preset": own,
-                    "varied": ", ".join(choices),
-                }
-            )
-        if not names:
+        inputs = _inputs(spec, spread, choices)
+        if not inputs:
             raise ValueError("nothing varies: spread is 0 and there is one benchmark method")
+        names = [r["input"] for r in inputs]
+        bounds = [r["_bounds"] for r in inputs]
+        input_rows += [
+            {"group": group, **{k: v for k, v in r.items() if k != "_bounds"}} for r in inputs
+        ]
         problem = {"num_vars": len(names), "names": names, "bounds": bounds}
         x = sample.sample(problem, base_samples, calc_second_order=False, seed=seed)
         runs = x.shape[0]
@@ -382,11 +363,7 @@ def sobol(
                         "target": target,
                         "target_label": TARGETS[target],
                         "input": input_name,
-                        "input_label": (
-                            "基准值方法"
-                            if input_name == "benchmark"
-                            else f"权重·{INDICATORS[input_name.removeprefix('weight:')].name_zh}"
-                        ),
+                        "input_label": inputs[j]["label"],
                         **{k: _number(si[k][j]) for k in ("S1", "S1_conf", "ST", "ST_conf")},
                     }
                 )
@@ -407,6 +384,45 @@ def sobol(
         spread,
         seed,
     )
+
+
+def _inputs(spec, spread: float, choices: tuple[str, ...]) -> list[dict]:
+    """A group's Sobol' inputs, in SALib's order: each weight (when spread > 0), then the
+    benchmark method (when there is a choice), with their labels, ranges and `_bounds`."""
+    rows = []
+    if spread > 0:
+        for s in spec.indicators:
+            low, high = s.weight * (1 - spread), s.weight * (1 + spread)
+            rows.append(
+                {
+                    "input": f"weight:{s.id}",
+                    "label": f"权重·{INDICATORS[s.id].name_zh}",
+                    "preset": f"{s.weight:g}",
+                    "varied": f"{low:g}–{high:g}",
+                    "varied_label": f"{low:g}–{high:g}",
+                    "_bounds": [low, high],
+                }
+            )
+    if len(choices) > 1:
+        own = sorted({spec.method(s) for s in spec.indicators})
+
+        def zh(method: str) -> str:
+            if method == "preset":
+                return f"预设（{'、'.join(METHOD_LABELS.get(m, m) for m in own)}）"
+            return METHOD_LABELS.get(method, method)
+
+        rows.append(
+            {
+                "input": "benchmark",
+                "label": "基准值方法",
+                "preset": ", ".join(own),
+                "varied": ", ".join(choices),
+                "varied_label": "、".join(zh(c) for c in choices),
+                # an index drawn uniformly in [0, n), floored
+                "_bounds": [0.0, float(len(choices))],
+            }
+        )
+    return rows
 
 
 def _number(v) -> float | None:
