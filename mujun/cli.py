@@ -484,7 +484,10 @@ def sensitivity(
             write_frame(result.probabilities, out)
         if sobol:
             started = time.perf_counter()
-            indices = sobol_indices(ev, sobol, spread, chosen, seed)
+            try:
+                indices = sobol_indices(ev, sobol, spread, chosen, seed)
+            except ValueError as exc:  # e.g. nothing varies: --spread 0 and one method
+                raise typer.BadParameter(str(exc)) from exc
             elapsed = time.perf_counter() - started
             if sobol_out is not None:
                 write_table(indices.indices, sobol_out, f"{year} {m.name} Sobol' 敏感性指数")

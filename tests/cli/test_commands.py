@@ -200,9 +200,11 @@ def test_a_broken_dataset_is_refused_with_every_problem_named(district, tmp_path
         ["synth", "--enterprises", "800"],  # --out missing
         ["sensitivity", "d", "--year", "2022", "--draws", "5", "--sobol", "24"],  # not 2^k
         ["sensitivity", "d", "--year", "2022", "--draws", "5", "--sobol-out", "s.csv"],
+        ["sensitivity", "d", "--year", "2022", "--draws", "5", "--sobol", "8", "--spread", "0",
+         "--methods", "preset"],  # nothing varies
         ["frobnicate"],
     ],
-)
+)  # fmt: skip
 def test_usage_errors_exit_2(district, args):
     assert run(*args, cwd=district).returncode == 2
 
