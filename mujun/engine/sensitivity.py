@@ -1,5 +1,7 @@
 """How sure are the grades? Monte Carlo over the weights and the benchmark method, rank stability and
-each indicator's influence (the JRC/OECD composite-indicator handbook's uncertainty analysis).
+each indicator's influence (the JRC/OECD composite-indicator handbook's uncertainty analysis), and
+the variance-based sensitivity analysis (`sobol`): how much of each list's rank and grade changes
+each weight and the benchmark method account for, alone (S1) and with their interactions (ST).
 
 A firm's total is Σ_i w_i × min(value_i ÷ benchmark_i, cap) (+ bonus − deduction), linear in the
 weights, so a thousand weight draws are one matrix product per list: ratios (firms × indicators) ×
