@@ -15,13 +15,13 @@ import polars as pl
 
 from mujun.dataset import Dataset
 from mujun.engine.errors import EngineError
-from mujun.engine.grading import grade_expr, rank_expr, worse
+from mujun.engine.grading import list_grade_expr, rank_expr, worse
 from mujun.engine.indicators import INDICATORS
 from mujun.engine.land import allocate, enterprise_land, main_parcel
 from mujun.engine.methodology import Methodology
 from mujun.engine.parcels import parcel_view
 from mujun.engine.policy import land_tax_relief, rd_test, surcharge
-from mujun.engine.scoring import BENCHMARK_SCHEMA, score_group
+from mujun.engine.scoring import BENCHMARK_SCHEMA, score_group, value_expr
 from mujun.engine.tax import adjusted_tax
 
 LISTS = ("above", "below", "below_small", "tenant")
@@ -55,6 +55,7 @@ EXTRAS = (
     "industry_tax_per_mu",
     "land_tax_relief_share",
     "land_tax_relief",
+    "benchmark_class",
 )
 
 
@@ -88,6 +89,7 @@ def output_columns(methodology: Methodology) -> list[str]:
         *[f"score_{i}" for i in ids],
         *CONTRACT_TAIL,
         *EXTRAS,
+        *[f"bm_{i}" for i in ids],
     ]
 
 
@@ -255,6 +257,28 @@ def evaluate(
                     f"{source.get(col, col)} missing (缺少数据)",
                 )
             )
+        # a denominator missing or zero where the preset gives no average score: not scored
+        for s in spec.indicators:
+            if m.scoring.missing_rule(s.id) != "no_data":
+                continue
+            ind = INDICATORS[s.id]
+            if ind.denominator == "land_mu":  # no land is its own status
+                continue
+            den = pl.col(ind.denominator)
+            shown = {"electricity_10k_kwh": "electricity_kwh"}.get(ind.denominator, ind.denominator)
+            missing_notes.append(
+                _note(
+                    (pl.col("group") == group)
+                    & pl.col(ind.numerator).is_not_null()
+                    & value_expr(s.id).is_null(),
+                    pl.format(
+                        "{} {}: {} cannot be computed (缺少数据，请核实)",
+                        pl.lit(shown),
+                        pl.when(den.is_null()).then(pl.lit("missing")).otherwise(pl.lit("is 0")),
+                        pl.lit(s.id),
+                    ),
+                )
+            )
     firms = firms.with_columns(
         pl.concat_str(missing_notes, separator="; ", ignore_nulls=True).alias("_missing")
     )
@@ -287,6 +311,7 @@ def evaluate(
             year,
             group,
             spec.min_peers,
+            spec.classes,
         )
         scored.append(part)
         benchmarks.append(bm)
@@ -296,6 +321,8 @@ def evaluate(
         for prefix in ("ind_", "score_", "bm_"):
             if f"{prefix}{i}" not in firms.columns:
                 firms = firms.with_columns(pl.lit(None, pl.Float64).alias(f"{prefix}{i}"))
+    if "benchmark_class" not in firms.columns:
+        firms = firms.with_columns(pl.lit(None, pl.String).alias("benchmark_class"))
     firms = firms.with_columns(
         pl.when(pl.col("_scorable"))
         .then(pl.col("score_sum") + pl.col("bonus") - pl.col("deduction"))
@@ -308,7 +335,7 @@ def evaluate(
             shown = {"electricity_10k_kwh": "electricity_kwh"}.get(den, den)
             rule = (
                 "group average score"
-                if m.scoring.missing_denominator == "group_average"
+                if m.scoring.missing_rule(s.id) == "group_average"
                 else "score 0"
             )
             denominator_notes.append(
@@ -331,7 +358,7 @@ def evaluate(
     firms = firms.with_columns(
         pl.when(vetoed)
         .then(pl.lit("D"))
-        .otherwise(grade_expr(m.grading, "total_score", "list", "_gradable"))
+        .otherwise(list_grade_expr(m.grading, "total_score", "list", "_gradable"))
         .alias("own_grade")
     )
 
