@@ -11,6 +11,7 @@ surcharge and land-use-tax relief totals. Exit 1 when a check fails.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 
 import polars as pl
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{g} {v}" for g, v in zip("ABCD", medians, strict=True))
     )
     known = [v for v in medians if v is not None]
-    if any(a <= b for a, b in zip(known, known[1:], strict=False)):
+    if any(a <= b for a, b in itertools.pairwise(known)):
         failures.append("规上 median 亩均税收 does not fall from A to D")
 
     print("\nshare of each list at the top score (and at the cap) per indicator")

@@ -120,9 +120,13 @@ def target(ev: Evaluation, uscc: str) -> tuple[str | None, float | None]:
     if firm["status"] != "evaluated" or own is None or own == GRADES[0]:
         return None, None
     better = GRADES[GRADES.index(own) - 1]
-    grading = ev.methodology.grading
-    if grading.method == "thresholds":
-        return better, grading.thresholds[better]
+    rule = ev.methodology.grading.rule(firm["list"])
+    floor = rule.floors().get(better)
+    if rule.method == "thresholds":
+        return better, floor
+    share = sum(rule.shares[g] for g in GRADES[: GRADES.index(better) + 1])
+    if rule.method == "both" and share >= 1 - 1e-9:
+        return better, floor  # every rank is within the share: only the floor binds
     peers = ev.detail.filter(
         (pl.col("list") == firm["list"])
         & (pl.col("status") == "evaluated")
@@ -130,7 +134,8 @@ def target(ev: Evaluation, uscc: str) -> tuple[str | None, float | None]:
     )
     if peers.height == 0:
         return better, None
-    return better, peers["total_score"].min()
+    weakest = peers["total_score"].min()
+    return better, weakest if floor is None else max(weakest, floor)
 
 
 def _indicator_change(ev: Evaluation, firm: dict, spec, gap: float) -> Change:
