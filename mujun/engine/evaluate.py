@@ -21,7 +21,7 @@ from mujun.engine.land import allocate, enterprise_land, main_parcel
 from mujun.engine.methodology import Methodology
 from mujun.engine.parcels import parcel_view
 from mujun.engine.policy import land_tax_relief, rd_test, surcharge
-from mujun.engine.scoring import BENCHMARK_SCHEMA, score_group, value_expr
+from mujun.engine.scoring import BENCHMARK_SCHEMA, cap_shares, score_group, value_expr
 from mujun.engine.tax import adjusted_tax
 
 LISTS = ("above", "below", "below_small", "tenant")
@@ -79,6 +79,12 @@ class Evaluation:
     def input_hash(self) -> str:
         """SHA-256 of the input dataset (computed once, when first asked for)."""
         return self.dataset.fingerprint()
+
+    def at_cap(self) -> pl.DataFrame:
+        """Per list and indicator, the evaluated firms at the preset's cap (none without a cap)."""
+        m = self.methodology
+        specs = {g: spec.indicators for g, spec in m.groups.items()}
+        return cap_shares(self.enterprises, specs, m.scoring.cap)
 
 
 def output_columns(methodology: Methodology) -> list[str]:

@@ -94,6 +94,7 @@ def contributions(ev: Evaluation, uscc: str) -> pl.DataFrame:
                 "unit": INDICATORS[spec.id].unit,
                 "value": firm[col],
                 "benchmark": firm[f"bm_{spec.id}"],
+                "benchmark_class": firm.get("benchmark_class"),
                 "weight": spec.weight,
                 "score": score,
                 "share_of_total": score / total if score is not None and total else None,

@@ -211,3 +211,48 @@ def score_group(
     )
     benchmarks = pl.DataFrame(rows, schema=BENCHMARK_SCHEMA, orient="row")
     return frame, benchmarks
+
+
+def cap_shares(enterprises: pl.DataFrame, specs: dict[str, list[IndicatorSpec]], cap: float | None):
+    """Per list and indicator: the evaluated firms scored, how many sit at the cap, and their
+    share (empty without a cap). `specs` maps each group to its indicators."""
+    schema = {
+        "list": pl.String,
+        "indicator": pl.String,
+        "cap_points": pl.Float64,
+        "firms": pl.Int64,
+        "at_cap": pl.Int64,
+        "share": pl.Float64,
+    }
+    if cap is None:
+        return pl.DataFrame(schema=schema)
+    parts = []
+    evaluated = enterprises.filter(pl.col("status") == "evaluated")
+    for group, group_specs in specs.items():
+        part = evaluated.filter(pl.col("group") == group)
+        for spec in group_specs:
+            score, points = pl.col(f"score_{spec.id}"), spec.weight * cap
+            parts.append(
+                part.group_by("list")
+                .agg(
+                    score.is_not_null().sum().cast(pl.Int64).alias("firms"),
+                    (score >= points * (1 - 1e-12)).sum().cast(pl.Int64).alias("at_cap"),
+                )
+                .with_columns(
+                    pl.lit(spec.id).alias("indicator"),
+                    pl.lit(points, pl.Float64).alias("cap_points"),
+                    (pl.col("at_cap") / pl.col("firms")).alias("share"),
+                )
+                .select(list(schema))
+            )
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    order = {"above": 0, "below": 1, "below_small": 2, "tenant": 3}
+    return (
+        pl.concat(parts)
+        .cast(schema)
+        .sort(
+            pl.col("list").replace_strict(order, default=9, return_dtype=pl.Int64),
+            maintain_order=True,
+        )
+    )
