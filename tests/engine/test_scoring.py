@@ -8,6 +8,7 @@ benchmark. Every firm sits alone on its own 10-mu parcel, so tax per mu = tax ÷
 from __future__ import annotations
 
 import datetime as dt
+
 import pytest
 from factory import M2_PER_MU, build, uscc
 
