@@ -179,9 +179,9 @@ def _at_cap(ev) -> Table | None:
     """Where the preset caps scores: the share of each list at the cap, per indicator."""
     from mujun.reports.labels import LIST_LABELS
 
-    rows = ev.at_cap()
     if ev.methodology.scoring.cap is None:
         return None
+    rows = ev.at_cap()
     table = Table(title=f"firms at the score cap ({ev.methodology.scoring.cap:g} × weight)")
     for col in ("list", "indicator", "at cap", "of", "share"):
         table.add_column(col, justify="left" if col in ("list", "indicator") else "right")
@@ -954,6 +954,8 @@ def demo(
                 write_parcels(ev, out / "results" / f"parcels-{year}.csv")
     last = results[max(results)]
     console.print(_summary(last))
+    if (capped := _at_cap(last)) is not None:
+        console.print(capped)
     console.print(_district_table(results))
     console.print(_parcels_table(last, best=True))
     console.print(_parcels_table(last, best=False))
