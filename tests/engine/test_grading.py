@@ -124,7 +124,9 @@ def test_the_target_of_a_d_firm_under_a_floor_is_the_floor():
 
 
 def test_monte_carlo_without_spread_grades_as_the_engine_does():
-    ev = evaluate(district(TEN), 2022, method(grading=BOTH))
+    two = [{"id": "tax_per_mu", "weight": 50}, {"id": "va_per_mu", "weight": 50}]
+    groups = {"above": {"indicators": two}, "below": {"indicators": two}}
+    ev = evaluate(district(TEN), 2022, method(grading=BOTH, groups=groups))
     result = monte_carlo(ev, draws=3, concentration=1e12, seed=1)
     p = result.probabilities
     assert np.all(p["modal_grade"].to_numpy() == p["own_grade"].to_numpy())
