@@ -22,7 +22,22 @@ def test_shipped_presets_load():
     huangyan = load_methodology("huangyan-2022")
     assert [s.weight for s in huangyan.groups["above"].indicators] == [30, 20, 20, 10, 10, 10]
     assert huangyan.scoring.cap is None
-    assert PRESET.scoring.cap == 3.0 and PRESET.land.tenant_policy == "separate"
+    assert huangyan.scoring.missing_rule("va_per_emission") == "group_average"
+    assert huangyan.scoring.missing_rule("va_per_energy") == "no_data"
+    assert PRESET.land.tenant_policy == "separate"
+
+
+def test_zhenhai_benchmarks_by_industry_class_without_a_cap_or_a_d_quota():
+    above = PRESET.groups["above"]
+    assert above.benchmark == "median" and above.classes is not None
+    assert above.classes.min_firms == 10 and above.classes.small == "pooled"
+    assert PRESET.scoring.cap is None  # no Zhejiang source caps a score
+    assert PRESET.scoring.missing_denominator == "no_data"
+    assert PRESET.scoring.group_average_for == ["va_per_emission"]  # 黄岩's rule, emissions only
+    for name in ("above", "below", "below_small", "tenant"):
+        rule = PRESET.grading.rule(name)
+        assert rule.method == "both" and rule.shares["D"] == 0.0, name
+        assert rule.floors() == {"C": 50.0, "B": 50.0, "A": 50.0}
 
 
 def test_the_hash_ignores_comments_and_key_order_but_not_content():
@@ -30,15 +45,15 @@ def test_the_hash_ignores_comments_and_key_order_but_not_content():
     assert len(PRESET.digest()) == 64
     assert PRESET.digest() == load_methodology("zhenhai").digest()
     commented = "# a county's note\n" + text.replace(
-        "[scoring]\ncap = 3.0", "[scoring]\n# capped\ncap = 3.0"
+        "[scoring]\nmissing", "[scoring]\n# no cap\nmissing"
     )
     assert parse_methodology(commented, "x").digest() == PRESET.digest()
     reordered = text.replace(
-        'cap = 3.0\nmissing_denominator = "group_average"',
-        'missing_denominator = "group_average"\ncap = 3.0',
+        'missing_denominator = "no_data"\ngroup_average_for = ["va_per_emission"]',
+        'group_average_for = ["va_per_emission"]\nmissing_denominator = "no_data"',
     )
     assert reordered != text and parse_methodology(reordered, "x").digest() == PRESET.digest()
-    changed = text.replace("cap = 3.0", "cap = 2.5")
+    changed = text.replace("[scoring]\n", "[scoring]\ncap = 2.5\n")
     assert parse_methodology(changed, "x").digest() != PRESET.digest()
 
 
@@ -55,11 +70,31 @@ def test_the_hash_ignores_comments_and_key_order_but_not_content():
         ),
         (("A = 0.25, B = 0.45", "A = 0.30, B = 0.45"), "shares must be ≥ 0 and add up to 1"),
         (('tenant_policy = "separate"', 'tenant_policy = "shared"'), "land.tenant_policy"),
-        (("cap = 3.0", "cap = 3.0\ncapp = 2"), "scoring.capp: Extra inputs are not permitted"),
+        (("[scoring]", "[scoring]\ncapp = 2"), "scoring.capp: Extra inputs are not permitted"),
         (
-            ('benchmark = "aggregate"', 'benchmark = "fixed"'),
+            ('benchmark = "median"', 'benchmark = "fixed"'),
             "benchmark 'fixed' needs fixed values by year",
         ),
+        (
+            ('benchmark = "median"', 'benchmark = "industry_division"'),
+            "industry classes take benchmark aggregate, mean or median",
+        ),
+        (("min_firms = 10", "min_firms = 0"), "groups.above.classes.min_firms"),
+        (("min_firms = 10,", 'min_firms = 10, merge = { "石化" = ["25", "2"] },'), "not a 2-digit"),
+        (
+            ("min_firms = 10,", 'min_firms = 10, merge = { a = ["25"], b = ["25", "26"] },'),
+            "division 25 is in two classes",
+        ),
+        (('small = "pooled"', 'small = "other"'), "groups.above.classes.small"),
+        (('["va_per_emission"]', '["va_per_emissions"]'), "unknown indicator 'va_per_emissions'"),
+        (
+            ('missing_denominator = "no_data"', 'missing_denominator = "skip"'),
+            "missing_denominator",
+        ),
+        (("thresholds = { C = 50.0 }\n", ""), "method 'both' needs thresholds"),
+        (("thresholds = { C = 50.0 }", "thresholds = { B = 40.0, C = 50.0 }"), "A ≥ B ≥ C"),
+        (('method = "both"', 'method = "thresholds"'), "thresholds need A, B and C"),
+        (("[grading]", '[grading.lists.tenants]\nmethod = "shares"\n[grading]'), "grading.lists"),
         (("[groups.below]", "[groups.below_scale]"), "groups.below_scale"),
         (("min_own_land_mu = 3.0", "min_own_land_mu = -1"), "population.min_own_land_mu"),
         (

@@ -21,7 +21,9 @@ def test_the_profile_lists_what_the_grade_brings(login, role):
     response = login(role).get(f"/enterprises/{firm.uscc}/")
     measures = {m["label"]: m["value"] for m in response.context["measures"]}
     assert measures["差别电费（万元）"] == pytest.approx(firm.values["surcharge"])
-    assert measures["用能指标削减（吨标煤）"] == pytest.approx(firm.values["lever_energy_quota_cut"])
+    assert measures["用能指标削减（吨标煤）"] == pytest.approx(
+        firm.values["lever_energy_quota_cut"]
+    )
     assert measures["用能指标削减（吨标煤）"] > 0  # a D firm's quota is cut
     page = response.content.decode()
     assert 'id="measures"' in page and "用能指标削减（吨标煤）" in page
