@@ -328,7 +328,7 @@ def sobol(
         sizes = np.bincount(which)[which]
         nominal = ratios["preset"] @ weights + extra
         nominal_ahead = _ahead(nominal[:, None], lists)
-        nominal_grade = _grades(nominal[:, None], nominal_ahead, sizes, ev)
+        nominal_grade = _grades(nominal[:, None], nominal_ahead, sizes, ev, lists)
         y = {(name, t): np.empty(runs) for name in list_names for t in TARGETS}
         for start in range(0, runs, chunk):
             stop = min(start + chunk, runs)
@@ -339,7 +339,7 @@ def sobol(
                     scores[:, cols] = ratios[m] @ w_runs[start + cols].T + extra[:, None]
             ahead = _ahead(scores, lists)
             shift = np.abs(ahead - nominal_ahead)
-            changed = _grades(scores, ahead, sizes, ev) != nominal_grade
+            changed = _grades(scores, ahead, sizes, ev, lists) != nominal_grade
             for name in list_names:
                 rows = lists == name
                 y[name, "rank_shift"][start:stop] = shift[rows].mean(axis=0)
