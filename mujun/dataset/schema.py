@@ -153,9 +153,7 @@ ANNUAL = Table(
             "electricity_kwh", "float", required=False, min_value=0.0, max_value=ELECTRICITY_MAX
         ),
         # 用能限额: the firm's annual energy-use quota (用能权 / 能耗总量控制), tce
-        Column(
-            "energy_quota_tce", "float", required=False, min_value=0.0, max_value=ENERGY_MAX
-        ),
+        Column("energy_quota_tce", "float", required=False, min_value=0.0, max_value=ENERGY_MAX),
     ),
 )
 

@@ -30,7 +30,9 @@ def _event_kind(v: str) -> str:
     """An event kind the contract knows (mujun.dataset.schema.EVENT_KINDS): a typo is an error, not
     a rule that hits nobody."""
     if v not in EVENT_KINDS:
-        raise ValueError(f"unknown event kind {v!r}; the contract's kinds: {', '.join(EVENT_KINDS)}")
+        raise ValueError(
+            f"unknown event kind {v!r}; the contract's kinds: {', '.join(EVENT_KINDS)}"
+        )
     return v
 
 
