@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from factory import M2_PER_MU, build, uscc
 
 L, F, V, N, M, Z, T1, T2 = (uscc(i) for i in range(1, 9))
+PRESET = Path(__file__).with_name("hand_district.toml")
+"""The `zhenhai` preset as it was when these numbers were worked by hand (N exempt by age)."""
 YEAR = 2022
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import polars as pl
 import pytest
 from factory import M2_PER_MU
-from hand_district import YEAR, F, L, M, Z, district
+from hand_district import PRESET, YEAR, F, L, M, Z, district
 
 from mujun.dataset import Dataset
 from mujun.engine import evaluate
 from mujun.engine.explain import contributions, decompose, describe_input, target, what_it_takes
 from mujun.methodologies import load_methodology
 
-ZHENHAI = load_methodology("zhenhai")
+ZHENHAI = load_methodology(PRESET)
 
 
 def held(ev):

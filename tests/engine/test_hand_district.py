@@ -19,7 +19,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 from factory import M2_PER_MU
-from hand_district import T1, T2, YEAR, F, L, M, N, V, Z, district
+from hand_district import PRESET, T1, T2, YEAR, F, L, M, N, V, Z, district
 
 from mujun.engine import evaluate
 from mujun.methodologies import load_methodology
@@ -27,7 +27,7 @@ from mujun.methodologies import load_methodology
 
 @pytest.fixture(scope="module")
 def result():
-    return evaluate(district(), YEAR, load_methodology("zhenhai"))
+    return evaluate(district(), YEAR, load_methodology(PRESET))
 
 
 @pytest.fixture(scope="module")
@@ -243,7 +243,7 @@ def test_rd_test_and_policy_amounts(rows):
 
 
 def test_without_the_vat_add_back_the_investing_firm_scores_lower(result, rows):
-    m = load_methodology("zhenhai")
+    m = load_methodology(PRESET)
     plain = m.model_copy(update={"tax": m.tax.model_copy(update={"fixed_asset_vat_credit": False})})
     other = {
         r["uscc"]: r for r in evaluate(district(), YEAR, plain).enterprises.iter_rows(named=True)
