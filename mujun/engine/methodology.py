@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from mujun.dataset.schema import EVENT_KINDS, QUALIFICATION_KINDS
 from mujun.engine.indicators import INDICATORS
@@ -34,6 +41,9 @@ def _event_kind(v: str) -> str:
             f"unknown event kind {v!r}; the contract's kinds: {', '.join(EVENT_KINDS)}"
         )
     return v
+
+
+EventKind = Annotated[str, AfterValidator(_event_kind)]
 
 
 class IndicatorSpec(_Model):
@@ -99,7 +109,7 @@ class Exemptions(_Model):
     """All its own land granted fewer than this many years before (needs parcels.granted_on)."""
     industry_divisions: list[str] = ["44", "45", "46"]
     """GB/T 4754 divisions exempt as utilities."""
-    events: list[str] = ["relocation"]
+    events: list[EventKind] = ["relocation"]
     """Event kinds in the year that exempt (e.g. listed policy relocation cases)."""
     on_application: bool = False
     """An approved application in the `exemptions` table exempts the firm in its year, with the
@@ -108,11 +118,6 @@ class Exemptions(_Model):
     """A firm past its contractual production date (its projects' or own parcels' production_due
     on or before 31 December of the year) is evaluated, not exempt as new (遂昌 2022): this lifts
     the registration-age and new-land exemptions and applications on ground new_firm / new_land."""
-
-    @field_validator("events")
-    @classmethod
-    def _known_events(cls, v: list[str]) -> list[str]:
-        return [_event_kind(k) for k in v]
 
 
 class Tax(_Model):
@@ -175,13 +180,8 @@ class Bonus(_Model):
 class Deduction(_Model):
     """Points taken off for an event in the year (e.g. a minor environmental violation)."""
 
-    event: str
+    event: EventKind
     points: float = Field(gt=0)
-
-    @field_validator("event")
-    @classmethod
-    def _known(cls, v: str) -> str:
-        return _event_kind(v)
 
 
 class IndustryVeto(_Model):
@@ -439,7 +439,7 @@ class Methodology(_Model):
     groups: dict[Literal["above", "below"], GroupSpec]
     scoring: Scoring = Scoring()
     grading: Grading = Grading()
-    vetoes: list[str] = ["safety_fatal", "env_major", "tax_dishonest"]
+    vetoes: list[EventKind] = ["safety_fatal", "env_major", "tax_dishonest"]
     """Event kinds in the year that force D (一票否决)."""
     industry_vetoes: list[IndustryVeto] = []
     energy_quota: EnergyQuota = EnergyQuota()
@@ -451,11 +451,6 @@ class Methodology(_Model):
     access: Access = Access()
     commitments: Commitments = Commitments()
     lowland: Lowland = Lowland()
-
-    @field_validator("vetoes")
-    @classmethod
-    def _known_vetoes(cls, v: list[str]) -> list[str]:
-        return [_event_kind(k) for k in v]
 
     @model_validator(mode="after")
     def _both_groups(self) -> Methodology:
