@@ -82,6 +82,7 @@ def synthesize(
         "parcels": parcels,
         "occupancy": occupancy,
         **R.registers(district),
+        "exemptions": pl.DataFrame(schema=TABLE["exemptions"].schema),  # no applications made up
     }
     out = {name: _conform(name, frame) for name, frame in tables.items()}
     say("done", 1.0)
@@ -89,9 +90,17 @@ def synthesize(
 
 
 def _conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """Exactly the contract's columns, in its order, with its types, sorted by the table's key."""
+    """Exactly the contract's columns, in its order, with its types, sorted by the table's key (an
+    optional column the district does not make is empty)."""
     table = TABLE[name]
-    frame = frame.select([pl.col(c).cast(t) for c, t in table.schema.items()])
+    frame = frame.select(
+        [
+            pl.col(c).cast(t)
+            if c in frame.columns or table.column(c).required
+            else pl.lit(None, t).alias(c)
+            for c, t in table.schema.items()
+        ]
+    )
     return frame.sort(list(table.key), nulls_last=True)
 
 
