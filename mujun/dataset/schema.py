@@ -102,6 +102,7 @@ EVENT_KINDS = (
     "safety_minor",  # 一般安全生产违法
     "relocation",  # 列入政策性搬迁
     "obsolete_capacity",  # 淘汰类落后产能（产业结构调整指导目录 淘汰类工艺、装备、产品），经认定
+    "punitive_tariff",  # 已执行其他惩罚性电价（如高耗能行业阶梯电价）：差别电价不叠加
 )
 """The kinds of event a record may hold: a preset's vetoes, deductions and exempting events name
 only these, so a typo there is refused when the preset is loaded, not a rule that hits nobody."""

@@ -359,7 +359,7 @@ class ElectricitySurcharge(_Model):
     """Whether vetoed firms (graded D by the veto) pay it."""
     tenants: bool = True
     """Whether the tenant list (firms with no industrial land of their own) pays it."""
-    not_with_events: list[str] = []
+    not_with_events: list[EventKind] = []
     """Event kinds marking a firm already under another punitive tariff in the year (阶梯电价 for
     高耗能 industries, say): it is not surcharged twice (山东 2022: no stacking)."""
 
