@@ -1,7 +1,7 @@
 """A synthetic Zhenhai-like district: every canonical table, deterministic for a seed.
 
 How it is built (all vectorised with numpy / Polars, nothing loops over annual rows):
-1. Firms by archetype: petrochemical giants, utilities, above-scale owners of 20–300 亩, below-scale
+1. Firms by archetype: petrochemical giants, utilities, above-scale owners of 8–300 亩, below-scale
    owners of 3–15 亩, tenants, and owners of 1–3 亩 (who fill up to the requested count).
    Each gets a sector (GB/T 4754 class), a division, a first and last active year (entries, exits).
 2. Land: parcels for the owners; some owners let floor space in slots (2–6 per parcel) and the
@@ -11,6 +11,8 @@ How it is built (all vectorised with numpy / Polars, nothing loops over annual r
    above-scale output.
 4. Annual rows: growth trends, sector cycles, a persistent firm shock, entrants ramping up and
    leavers declining; scale follows revenue (≥ 2000 万元 is 规上), so firms move between scales.
+   Owners of 3 亩 or more paying under 4 万元/亩 are upgraded over 2019–2022, as Zhenhai's campaign
+   did ("基本出清" by 2022).
 5. Registers: events (vetoes, deductions, relocations), qualifications, projects, talents.
 """
 

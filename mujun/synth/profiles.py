@@ -1,10 +1,13 @@
 """The numbers behind the synthetic district: sectors, ratios, Zhenhai's geography, name parts.
 
-Calibrated to ../shared/data/calibration_facts.md (our judgement where nothing is published):
-ordinary above-scale manufacturing about 30 万元 tax and 100–150 万元 value added per 亩,
-petrochemicals about two thirds of above-scale output with a few giants (the largest refinery
-over 1000亿元 output at full size), value added per tonne of pollutant equivalent in the
-thousands of 万元 (黄岩's benchmark is 4929.81), about 0.25 万元 tax per 万kWh for ordinary firms.
+Calibrated to Zhenhai's public figures (docs/synth-calibration.md; the targets and their bands are
+mujun.synth.calibration.TARGETS): 规上 output 2507亿 and value added 652亿 (2019), 713.5亿 (2021),
+R&D 41.7亿 (2021), 284 firms failing the R&D test (2019), about 4.2 规下 firms per 规上 firm, a median
+全员劳动生产率 of 16–20 万元 per head, next to no firm on 3 亩 or more under 4 万元/亩 by 2022. Where
+nothing is published, our judgement (../shared/data/calibration_facts.md): ordinary above-scale
+manufacturing about 30 万元 tax and 100–150 万元 value added per 亩, petrochemicals about two thirds
+of above-scale output, value added per tonne of pollutant equivalent in the thousands of 万元
+(黄岩's benchmark is 4929.81), about 0.25 万元 tax per 万kWh for ordinary firms.
 """
 
 from __future__ import annotations
@@ -12,10 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 FULL_SIZE = 4500
-"""Enterprises in a "full size" district: a refinery over 1000亿元 output, three chemical majors.
+"""Enterprises in a "full size" district, Zhenhai itself: a refinery over 1000亿元 output, three
+chemical majors, about 500–650 规上 firms and 4.2 规下 firms for each in a year (the rest of the 4,500
+come and go over the years). Zhenhai's firm count is not published; this follows from 464 规上 firms
+in its 17 old parks alone and 海曙's 4.2 : 1 (docs/synth-calibration.md).
 
-Smaller districts have one refinery scaled down (and fewer majors); larger ones one refinery and
-three majors per full size."""
+Smaller districts are Zhenhai shrunk: one refinery scaled down by n / FULL_SIZE (and fewer majors),
+so district totals scale with the number of firms; larger ones have one refinery and three majors
+per full size."""
 
 GIANTS_PER_FULL_SIZE = 4
 REFINERY_OUTPUT = 1.12e7
@@ -46,11 +53,11 @@ SCALE_THRESHOLD = 2000.0
 GIANT, UTILITY, ABOVE, BELOW, SMALL, TENANT = range(6)
 
 SHARE_ABOVE = 0.09
-"""Owners of 20–300 亩 that are normally above scale."""
+"""Owners of 8–300 亩 that are normally above scale."""
 ABOVE_LAND_MU = (66.0, 40.0)
 """Median land (亩) of an above-scale owner: chemical, other. Zhejiang's 规上 firms average about
-30 亩 (2021: 规上 value added ÷ 135.7 万元/亩); Zhenhai's non-petrochemical output (2507亿 less
-1629–1958亿 of petrochemicals, 2019–2020) needs firms of this size, not larger."""
+30 亩 (2021: 规上 value added ÷ 135.7 万元/亩); Zhenhai's non-petrochemical 规上 output (2507亿
+less about 1630亿 of petrochemicals, 2019–2020) on about 500 firms needs somewhat larger ones."""
 SHARE_BELOW = 0.28
 """Below-scale owners of 3–15 亩."""
 SHARE_TENANT = 0.42
