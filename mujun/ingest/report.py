@@ -9,12 +9,50 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+import polars as pl
 import xlsxwriter
 
 from mujun.dataset.io import FIXED_TIMESTAMP
 from mujun.ingest import IngestResult
 from mujun.ingest.problems import KIND_LABELS
 from mujun.ingest.values import text_of
+from mujun.reports.cells import escape_cell
+
+# the annual amounts that are some indicator's denominator (mujun.engine.indicators), and who
+# supplies each: a firm missing one is `no_data` in a preset without a sourced average for it
+QUERIED = {
+    "revenue": ("营业收入", "统计局 / 税务局"),
+    "energy_tce": ("综合能耗", "统计局（能源）"),
+    "emissions_eq": ("主要污染物排放当量", "生态环境局"),
+    "employees": ("从业人员", "统计局 / 人社局"),
+    "electricity_kwh": ("用电量", "供电公司"),
+}
+
+
+def data_queries(ds) -> pl.DataFrame:
+    """Each firm-year whose denominator of an indicator is missing or zero: a query to send back
+    to the bureau that supplies it, before the evaluation makes the firm `no_data`."""
+    rows = []
+    names = dict(zip(ds.enterprises["uscc"], ds.enterprises["name"], strict=True))
+    for column, (label, bureau) in QUERIED.items():
+        if column not in ds.annual.columns:
+            continue
+        part = ds.annual.filter(pl.col(column).is_null() | (pl.col(column) == 0)).sort(
+            "uscc", "year"
+        )
+        for uscc, year, value in part.select("uscc", "year", column).iter_rows():
+            rows.append(
+                {
+                    "uscc": uscc,
+                    "name": names.get(uscc, ""),
+                    "year": year,
+                    "item": label,
+                    "value": "空" if value is None else "0",
+                    "ask": bureau,
+                }
+            )
+    schema = dict.fromkeys(("uscc", "name", "item", "value", "ask"), pl.String) | {"year": pl.Int64}
+    return pl.DataFrame(rows, schema=schema).sort("uscc", "year", "item")
 
 
 def write_report(result: IngestResult, path: Path) -> None:
@@ -94,6 +132,20 @@ def write_report(result: IngestResult, path: Path) -> None:
         sheet.set_column(5, 5, 100)
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, len(by_kind[kind]), 5)
+    if result.dataset is not None:
+        queries = data_queries(result.dataset)
+        sheet = book.add_worksheet("待核实数据 data queries")
+        head = ["统一社会信用代码", "企业名称", "年度", "数据项", "现值", "请核实单位"]
+        sheet.write_row(0, 0, head, bold)
+        order = ("uscc", "name", "year", "item", "value", "ask")
+        for i, (uscc, name, year, item, value, ask) in enumerate(
+            queries.select(order).iter_rows(), start=1
+        ):
+            sheet.write_row(i, 0, [uscc, escape_cell(name), year, item, value, ask])
+        sheet.set_column(0, 1, 24)
+        sheet.set_column(3, 5, 18)
+        sheet.freeze_panes(1, 0)
+        summary.write_row(r + 2, 0, ["待核实数据 data queries", queries.height])
     book.close()
 
 

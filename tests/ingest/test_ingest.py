@@ -182,6 +182,7 @@ def test_round_trip_report_lists_the_warnings(district):
         "skipped",
         "unrecognized",
         "unused_column",
+        "待核实数据 data queries",
     ]
     summary = book.get_sheet_by_name("概要 summary").to_python()
     assert summary[0][:3] == ["文件 file", "工作表 sheet", "识别为 layout"]
