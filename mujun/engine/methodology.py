@@ -10,9 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Literal
+import types
+from collections.abc import Iterator
+from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from mujun.engine.indicators import INDICATORS
 
@@ -23,6 +33,24 @@ BenchmarkMethod = Literal["aggregate", "mean", "median", "fixed", "industry_divi
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Provenance(_Model):
+    """Where one number of a methodology comes from (issue 13): a `source`, or `illustrative`
+    when no source gives it (mujun's or the county's choice; `source` then says what it rests on)."""
+
+    source: str = ""
+    illustrative: bool = False
+
+    def toml(self) -> dict[str, Any]:
+        """The keys a preset writes beside the value."""
+        keys: dict[str, Any] = {"source": self.source} if self.source else {}
+        return keys | ({"illustrative": True} if self.illustrative else {})
+
+
+UNSOURCED = Provenance(illustrative=True)
+"""A number nobody gave a source for: a model default the preset leaves alone, or one set in code."""
+ANNOTATIONS = ("source", "illustrative")
 
 
 class IndicatorSpec(_Model):
@@ -383,6 +411,37 @@ class Methodology(_Model):
     access: Access = Access()
     commitments: Commitments = Commitments()
     lowland: Lowland = Lowland()
+    provenance: dict[str, Provenance] = {}
+    """Every number's provenance by dotted path (`groups.above.indicators.0.weight`), filled from
+    the preset's `source` / `illustrative` keys; a number without one is UNSOURCED."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sources(cls, data: Any, info: ValidationInfo) -> Any:
+        """Take the preset's provenance keys off its values. With context `require_sources` (a
+        preset's TOML) a number with neither `source` nor `illustrative = true` is refused."""
+        if not isinstance(data, dict):
+            return data
+        found: dict[str, Provenance] = {}
+        bare: list[str] = []
+        given = data.get("provenance") or {}
+        rest = {k: v for k, v in data.items() if k != "provenance"}
+        clean = _unwrap(rest, cls, "", None, found, bare)
+        if bare and info.context and info.context.get("require_sources"):
+            raise PydanticCustomError(
+                "unsourced",
+                'a number needs source = "…" or illustrative = true, on the value '
+                '({ value = …, source = "…" }) or on its table; none for: {paths}',
+                {"paths": ", ".join(bare)},
+            )
+        return clean | {"provenance": {**given, **found}}
+
+    @model_validator(mode="after")
+    def _every_number(self) -> Methodology:
+        # exactly the numbers the model holds, in its order: defaults in, stale paths out
+        complete = {path: self.provenance.get(path, UNSOURCED) for path, _ in _numbers(self)}
+        object.__setattr__(self, "provenance", complete)
+        return self
 
     @model_validator(mode="after")
     def _both_groups(self) -> Methodology:
@@ -398,7 +457,129 @@ class Methodology(_Model):
             ids += [s.id for s in self.groups[group].indicators if s.id not in ids]
         return ids
 
+    def illustrative(self) -> list[tuple[str, float, str]]:
+        """Every illustrative number the methodology uses — (dotted path, value, what it rests on)
+        in the model's order; numbers in a section switched off (`enabled = false`) are not used."""
+        return [
+            (path, value, self.provenance[path].source)
+            for path, value in _numbers(self, used_only=True)
+            if self.provenance[path].illustrative
+        ]
+
+    def preset_data(self) -> dict[str, Any]:
+        """The methodology as a preset's TOML data, every number as `{ value, source | illustrative }`
+        (what `mujun.methodologies.parse_methodology` reads back to the same digest)."""
+        raw = self.model_dump(mode="json", exclude_none=True, exclude={"provenance"})
+
+        def wrap(node: Any, path: str) -> Any:
+            if isinstance(node, dict):
+                return {k: wrap(v, _join(path, k)) for k, v in node.items()}
+            if isinstance(node, list):
+                return [wrap(v, _join(path, i)) for i, v in enumerate(node)]
+            if _is_number(node):
+                return {"value": node, **self.provenance.get(path, UNSOURCED).toml()}
+            return node
+
+        return wrap(raw, "")
+
     def digest(self) -> str:
-        """SHA-256 of the canonical JSON of the validated model: comments and key order don't matter."""
+        """SHA-256 of the canonical JSON of the validated model: comments and key order don't matter.
+        Provenance is part of it: the run summary and the published cover say how many numbers
+        are illustrative, so a methodology that says so differently is a different methodology."""
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _join(path: str, key: object) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _child(tp: Any, key: object) -> Any:
+    """The declared type of `key` inside a value of type `tp` (None when unknown)."""
+    if get_origin(tp) in (Union, types.UnionType):
+        options = [a for a in get_args(tp) if a is not type(None)]
+        tp = options[0] if len(options) == 1 else None
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        field = tp.model_fields.get(str(key))
+        return field.annotation if field else None
+    args = get_args(tp)
+    if get_origin(tp) is dict:
+        return args[1]
+    if get_origin(tp) is list:
+        return args[0]
+    if get_origin(tp) is tuple and args:
+        return (
+            args[0]
+            if len(args) == 2 and args[1] is Ellipsis
+            else args[min(int(key), len(args) - 1)]
+        )
+    return None
+
+
+def _declares(tp: Any, name: str) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel) and name in tp.model_fields
+
+
+def _provenance(table: dict) -> Provenance | None:
+    source, illustrative = table.get("source"), table.get("illustrative")
+    has_source = isinstance(source, str) and bool(source.strip())
+    if illustrative is True or has_source:
+        return Provenance(source=source if has_source else "", illustrative=illustrative is True)
+    return None
+
+
+def _unwrap(
+    node: Any,
+    tp: Any,
+    path: str,
+    inherited: Provenance | None,
+    found: dict[str, Provenance],
+    bare: list[str],
+) -> Any:
+    """A preset's raw value without its provenance keys. A table's `source` / `illustrative`
+    covers every number inside it that has none of its own (the nearest wins); `{ value = …,
+    source = … }` annotates one value; a model with a `source` field of its own keeps it."""
+    if isinstance(node, dict):
+        wrapper = "value" in node and set(node) <= {"value", *ANNOTATIONS}
+        if wrapper and not _declares(tp, "value"):
+            covering = _provenance(node) or inherited
+            return _unwrap(node["value"], tp, path, covering, found, bare)
+        covering = _provenance(node) or inherited
+        return {
+            k: _unwrap(v, _child(tp, k), _join(path, k), covering, found, bare)
+            for k, v in node.items()
+            if k not in ANNOTATIONS or _declares(tp, k)
+        }
+    if isinstance(node, list | tuple):
+        return [
+            _unwrap(v, _child(tp, i), _join(path, i), inherited, found, bare)
+            for i, v in enumerate(node)
+        ]
+    if _is_number(node):
+        if inherited is None:
+            bare.append(path)
+        else:
+            found[path] = inherited
+    return node
+
+
+def _numbers(node: Any, path: str = "", used_only: bool = False) -> Iterator[tuple[str, float]]:
+    """Every number of a validated model by dotted path, in the model's field order."""
+    if isinstance(node, BaseModel):
+        if used_only and getattr(node, "enabled", True) is False:
+            return
+        for name in type(node).model_fields:
+            if name != "provenance":
+                yield from _numbers(getattr(node, name), _join(path, name), used_only)
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield from _numbers(v, _join(path, k), used_only)
+    elif isinstance(node, list | tuple):
+        for i, v in enumerate(node):
+            yield from _numbers(v, _join(path, i), used_only)
+    elif _is_number(node):
+        yield path, node

@@ -1,7 +1,8 @@
 """The shipped methodology presets (TOML) and the loader that validates them.
 
 `load_methodology("zhenhai")` takes a preset's name; any other argument is read as a path to a
-county's own TOML file. An invalid file is refused with every key and reason.
+county's own TOML file. An invalid file is refused with every key and reason, and so is a number
+that has neither a `source` nor `illustrative = true` (docs/methodology.md, "Sources").
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def parse_methodology(text: str, source: str) -> Methodology:
     except tomllib.TOMLDecodeError as exc:
         raise MethodologyError(f"{source}: not valid TOML: {exc}") from None
     try:
-        return Methodology.model_validate(data)
+        return Methodology.model_validate(data, context={"require_sources": True})
     except ValidationError as exc:
         lines = []
         for err in exc.errors():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from mujun.methodologies import MethodologyError, available, load_methodology, parse_methodology
@@ -25,20 +27,24 @@ def test_shipped_presets_load():
     assert PRESET.scoring.cap == 3.0 and PRESET.land.tenant_policy == "separate"
 
 
+def cap_line(text: str) -> str:
+    """zhenhai's `cap = { value = 3.0, illustrative = true, source = "…" }` line."""
+    return next(line for line in text.splitlines() if line.startswith("cap = "))
+
+
 def test_the_hash_ignores_comments_and_key_order_but_not_content():
     text = zhenhai_text()
+    cap = cap_line(text)
     assert len(PRESET.digest()) == 64
     assert PRESET.digest() == load_methodology("zhenhai").digest()
-    commented = "# a county's note\n" + text.replace(
-        "[scoring]\ncap = 3.0", "[scoring]\n# capped\ncap = 3.0"
-    )
+    commented = "# a county's note\n" + text.replace("[scoring]\ncap", "[scoring]\n# capped\ncap")
     assert parse_methodology(commented, "x").digest() == PRESET.digest()
     reordered = text.replace(
-        'cap = 3.0\nmissing_denominator = "group_average"',
-        'missing_denominator = "group_average"\ncap = 3.0',
+        f'{cap}\nmissing_denominator = "group_average"',
+        f'missing_denominator = "group_average"\n{cap}',
     )
     assert reordered != text and parse_methodology(reordered, "x").digest() == PRESET.digest()
-    changed = text.replace("cap = 3.0", "cap = 2.5")
+    changed = text.replace("cap = { value = 3.0", "cap = { value = 2.5")
     assert parse_methodology(changed, "x").digest() != PRESET.digest()
 
 
@@ -55,15 +61,21 @@ def test_the_hash_ignores_comments_and_key_order_but_not_content():
         ),
         (("A = 0.25, B = 0.45", "A = 0.30, B = 0.45"), "shares must be ≥ 0 and add up to 1"),
         (('tenant_policy = "separate"', 'tenant_policy = "shared"'), "land.tenant_policy"),
-        (("cap = 3.0", "cap = 3.0\ncapp = 2"), "scoring.capp: Extra inputs are not permitted"),
+        (
+            ('missing_denominator = "group_average"', 'missing_denominator = "zero"\ncapp = true'),
+            "scoring.capp: Extra inputs are not permitted",
+        ),
         (
             ('benchmark = "aggregate"', 'benchmark = "fixed"'),
             "benchmark 'fixed' needs fixed values by year",
         ),
         (("[groups.below]", "[groups.below_scale]"), "groups.below_scale"),
-        (("min_own_land_mu = 3.0", "min_own_land_mu = -1"), "population.min_own_land_mu"),
         (
-            ("tiers = [[1.0, 0.6], [2.0, 0.9]", "tiers = [[2.0, 0.6], [1.0, 0.9]"),
+            ("min_own_land_mu = { value = 3.0", "min_own_land_mu = { value = -1"),
+            "population.min_own_land_mu",
+        ),
+        (
+            ("[[1.0, 0.6], [2.0, 0.9]", "[[2.0, 0.6], [1.0, 0.9]"),
             "tiers must ascend",
         ),
     ],
@@ -87,7 +99,67 @@ def test_not_toml_and_not_found():
 
 def test_parcel_indicators_must_be_per_mu():
     text = zhenhai_text().replace(
-        '{ id = "va_per_mu", weight = 40 }', '{ id = "va_per_energy", weight = 40 }'
+        '{ id = "va_per_mu", weight = 40', '{ id = "va_per_energy", weight = 40'
     )
     with pytest.raises(MethodologyError, match="parcel indicators must be per mu of land"):
         parse_methodology(text, "x")
+
+
+def test_a_number_without_a_source_is_refused_with_its_path():
+    text = zhenhai_text()
+    cap = cap_line(text)
+    for bare in ("cap = 3.0", "cap = { value = 3.0 }", "cap = { value = 3.0, illustrative = false }"):
+        with pytest.raises(MethodologyError) as err:
+            parse_methodology(text.replace(cap, bare), "county.toml")
+        assert 'source = "…" or illustrative = true' in str(err.value)
+        assert "none for: scoring.cap" in str(err.value)
+    # an item table's source covers its numbers; without it, each is named
+    below = re.sub(r'(weight = 50), source = "[^"]*"', r"\1", text)
+    assert below.count("weight = 50 }") == 2
+    with pytest.raises(MethodologyError) as err:
+        parse_methodology(below, "county.toml")
+    assert "none for: groups.below.indicators.0.weight, groups.below.indicators.1.weight" in str(
+        err.value
+    )
+    # a table's provenance covers what it holds: [rd_test] sources both of its bars
+    rd = text.index("[rd_test]")
+    unsourced = text[:rd] + text[rd:].replace("source = ", "# source = ", 1)
+    with pytest.raises(MethodologyError) as err:
+        parse_methodology(unsourced, "county.toml")
+    assert "rd_test.min_expense, rd_test.min_intensity" in str(err.value)
+
+
+def test_every_number_has_a_provenance_and_the_illustrative_ones_are_listed():
+    paths = dict(PRESET.provenance)
+    assert "groups.above.indicators.0.weight" in paths and "grading.shares.D" in paths
+    assert "黄岩 2022" in paths["groups.above.indicators.0.weight"].source
+    assert not paths["groups.above.indicators.0.weight"].illustrative
+    assert paths["rd_test.min_intensity"].source.startswith("镇海 R&D test")
+    assert not paths["access.thresholds.tax_per_mu.min"].illustrative  # a Threshold's own source
+    listed = {path: (value, why) for path, value, why in PRESET.illustrative()}
+    assert listed["scoring.cap"] == (3.0, "no Zhejiang cap found; 黄岩 has none [audit #11]")
+    assert listed["access.by_industry.0.thresholds.plot_ratio.min"][0] == 0.8
+    assert "groups.above.min_peers" in listed  # a default the preset leaves alone: no source
+    assert not {"rd_test.min_expense", "groups.above.indicators.0.weight"} & set(listed)
+    huangyan = load_methodology("huangyan-2022")
+    shown = {path for path, _, _ in huangyan.illustrative()}
+    assert "grading.shares.D" in shown  # 黄岩 publishes no cuts: mujun's default
+    assert not any(p.startswith(("groups.above.indicators", "policy.", "rd_test")) for p in shown)
+
+
+def test_numbers_set_in_code_are_unsourced_and_sources_are_hashed():
+    import tomli_w
+
+    from mujun.engine.methodology import Methodology
+
+    data = PRESET.model_dump()
+    data["groups"]["above"]["indicators"][0]["weight"] = 35.0
+    del data["provenance"]["groups.above.indicators.0.weight"]
+    coded = Methodology.model_validate(data)  # code may pass bare numbers: they are unsourced
+    assert coded.provenance["groups.above.indicators.0.weight"].illustrative
+    # the preset form reads back to the same methodology, provenance included
+    again = parse_methodology(tomli_w.dumps(PRESET.preset_data()), "dumped")
+    assert again.digest() == PRESET.digest() and again.provenance == PRESET.provenance
+    text = zhenhai_text()
+    resourced = text.replace("黄岩 has none [audit #11]", "黄岩 has none")
+    assert parse_methodology(resourced, "x").digest() != PRESET.digest()
