@@ -49,7 +49,9 @@ class Provenance(_Model):
 
 
 UNSOURCED = Provenance(illustrative=True)
-"""A number nobody gave a source for: a model default the preset leaves alone, or one set in code."""
+"""A number given without a source: set in code (a preset's TOML cannot)."""
+DEFAULT = Provenance(illustrative=True, source="mujun's default: the preset does not set it")
+"""A number the methodology leaves at the model's default: no source either."""
 ANNOTATIONS = ("source", "illustrative")
 
 
@@ -412,8 +414,8 @@ class Methodology(_Model):
     commitments: Commitments = Commitments()
     lowland: Lowland = Lowland()
     provenance: dict[str, Provenance] = {}
-    """Every number's provenance by dotted path (`groups.above.indicators.0.weight`), filled from
-    the preset's `source` / `illustrative` keys; a number without one is UNSOURCED."""
+    """Every number's provenance by dotted path (`groups.above.indicators.0.weight`), from the
+    preset's `source` / `illustrative` keys; a number left at its default is DEFAULT."""
 
     @model_validator(mode="before")
     @classmethod
@@ -439,7 +441,7 @@ class Methodology(_Model):
     @model_validator(mode="after")
     def _every_number(self) -> Methodology:
         # exactly the numbers the model holds, in its order: defaults in, stale paths out
-        complete = {path: self.provenance.get(path, UNSOURCED) for path, _ in _numbers(self)}
+        complete = {path: self.provenance.get(path, DEFAULT) for path, _ in _numbers(self)}
         object.__setattr__(self, "provenance", complete)
         return self
 
@@ -477,7 +479,7 @@ class Methodology(_Model):
             if isinstance(node, list):
                 return [wrap(v, _join(path, i)) for i, v in enumerate(node)]
             if _is_number(node):
-                return {"value": node, **self.provenance.get(path, UNSOURCED).toml()}
+                return {"value": node, **self.provenance.get(path, DEFAULT).toml()}
             return node
 
         return wrap(raw, "")
@@ -562,8 +564,7 @@ def _unwrap(
     if _is_number(node):
         if inherited is None:
             bare.append(path)
-        else:
-            found[path] = inherited
+        found[path] = inherited or UNSOURCED
     return node
 
 

@@ -108,7 +108,11 @@ def test_parcel_indicators_must_be_per_mu():
 def test_a_number_without_a_source_is_refused_with_its_path():
     text = zhenhai_text()
     cap = cap_line(text)
-    for bare in ("cap = 3.0", "cap = { value = 3.0 }", "cap = { value = 3.0, illustrative = false }"):
+    for bare in (
+        "cap = 3.0",
+        "cap = { value = 3.0 }",
+        "cap = { value = 3.0, illustrative = false }",
+    ):
         with pytest.raises(MethodologyError) as err:
             parse_methodology(text.replace(cap, bare), "county.toml")
         assert 'source = "…" or illustrative = true' in str(err.value)

@@ -39,6 +39,15 @@ def test_edit_preview_then_save_a_new_version(login):
         and versions[1].methodology_hash != versions[0].methodology_hash
     )
     assert Run.objects.filter(status="published").count() == published
+    # a number the form changed has no source; the others keep theirs
+    from mujun.web.services import methodology_of
+
+    old, new = methodology_of(versions[0]).provenance, methodology_of(versions[1]).provenance
+    assert new["grading.shares.A"].illustrative and new["grading.shares.A"].source == (
+        "set in the preset form"
+    )
+    weight = "groups.above.indicators.0.weight"
+    assert new[weight] == old[weight] and not new[weight].illustrative
 
 
 def test_shares_that_do_not_add_up_are_refused(login):
