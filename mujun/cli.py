@@ -176,9 +176,9 @@ def _summary(ev) -> Table:
 
 
 def _illustrative(m) -> str:
-    n = len(m.illustrative())
+    n = len(m.illustrative(evaluation=True))
     return (
-        f"{n} illustrative values (no source) in methodology {m.name}: "
+        f"{n} illustrative values (no source) in the evaluation of methodology {m.name}: "
         "`mujun methodologies --unsourced` lists a preset's"
     )
 

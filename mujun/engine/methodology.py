@@ -48,6 +48,8 @@ class Provenance(_Model):
         return keys | ({"illustrative": True} if self.illustrative else {})
 
 
+AROUND_THE_EVALUATION = ("access", "commitments", "lowland")
+"""Settings of 产业准入, 达产复核 and 低效用地: the methodology's, but no evaluation run uses them."""
 UNSOURCED = Provenance(illustrative=True)
 """A number given without a source: set in code (a preset's TOML cannot)."""
 DEFAULT = Provenance(illustrative=True, source="mujun's default: the preset does not set it")
@@ -101,6 +103,11 @@ class GroupSpec(_Model):
 
     def method(self, spec: IndicatorSpec) -> str:
         return spec.benchmark or self.benchmark
+
+    def unused_fields(self) -> set[str]:
+        """Settings its benchmark methods leave unused (their numbers are not counted as used)."""
+        by_division = any(self.method(s) == "industry_division" for s in self.indicators)
+        return set() if by_division else {"min_peers"}
 
 
 class Population(_Model):
@@ -159,6 +166,9 @@ class Grading(_Model):
         if set(t) != {"A", "B", "C"} or not t["A"] >= t["B"] >= t["C"]:
             raise ValueError(f"thresholds need A ≥ B ≥ C, got {t}")
         return self
+
+    def unused_fields(self) -> set[str]:
+        return {"thresholds"} if self.method == "shares" else {"shares"}
 
 
 class Bonus(_Model):
@@ -459,13 +469,16 @@ class Methodology(_Model):
             ids += [s.id for s in self.groups[group].indicators if s.id not in ids]
         return ids
 
-    def illustrative(self) -> list[tuple[str, float, str]]:
+    def illustrative(self, evaluation: bool = False) -> list[tuple[str, float, str]]:
         """Every illustrative number the methodology uses — (dotted path, value, what it rests on)
-        in the model's order; numbers in a section switched off (`enabled = false`) are not used."""
+        in the model's order. Not used: a section switched off (`enabled = false`), the settings
+        its other settings leave aside (grade thresholds when grading by shares). `evaluation`:
+        only what an evaluation run uses, not the settings AROUND_THE_EVALUATION."""
         return [
             (path, value, self.provenance[path].source)
             for path, value in _numbers(self, used_only=True)
             if self.provenance[path].illustrative
+            and not (evaluation and path.split(".")[0] in AROUND_THE_EVALUATION)
         ]
 
     def preset_data(self) -> dict[str, Any]:
@@ -569,12 +582,14 @@ def _unwrap(
 
 
 def _numbers(node: Any, path: str = "", used_only: bool = False) -> Iterator[tuple[str, float]]:
-    """Every number of a validated model by dotted path, in the model's field order."""
+    """Every number of a validated model by dotted path, in the model's field order; `used_only`
+    leaves out a section switched off (`enabled = false`) and what its `unused_fields()` names."""
     if isinstance(node, BaseModel):
         if used_only and getattr(node, "enabled", True) is False:
             return
+        unused = node.unused_fields() if used_only and hasattr(node, "unused_fields") else set()
         for name in type(node).model_fields:
-            if name != "provenance":
+            if name != "provenance" and name not in unused:
                 yield from _numbers(getattr(node, name), _join(path, name), used_only)
     elif isinstance(node, dict):
         for k, v in node.items():

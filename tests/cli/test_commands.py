@@ -265,12 +265,19 @@ def test_evaluate_says_how_many_methodology_values_are_illustrative(district):
 
     done = run("evaluate", "d", "--year", "2022", "--methodology", "huangyan-2022", cwd=district)
     assert done.returncode == 0, done.stderr
-    n = len(load_methodology("huangyan-2022").illustrative())
-    assert f"{n} illustrative values (no source) in methodology huangyan-2022" in done.stdout
+    n = len(load_methodology("huangyan-2022").illustrative(evaluation=True))
+    assert (
+        f"{n} illustrative values (no source) in the evaluation of methodology huangyan-2022"
+        in (done.stdout)
+    )
     done = run("evaluate", "d", "--year", "2022", "--out", "s.xlsx", cwd=district)
     assert done.returncode == 0, done.stderr
-    n = len(load_methodology("zhenhai").illustrative())
-    assert n > 0 and f"{n} illustrative values (no source) in methodology zhenhai" in done.stdout
+    n = len(load_methodology("zhenhai").illustrative(evaluation=True))
+    assert (
+        n > 0
+        and f"{n} illustrative values (no source) in the evaluation of methodology zhenhai"
+        in (done.stdout)
+    )
     cover = CalamineWorkbook.from_path(str(district / "s.xlsx")).get_sheet_by_name("封面")
     cells = {row[0]: row[1] for row in cover.to_python() if row and row[0]}
     assert cells["无出处的示意数值 (illustrative values)"] == str(n)

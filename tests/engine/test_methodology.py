@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from mujun.engine.methodology import DEFAULT
 from mujun.methodologies import MethodologyError, available, load_methodology, parse_methodology
 
 PRESET = load_methodology("zhenhai")
@@ -143,11 +144,15 @@ def test_every_number_has_a_provenance_and_the_illustrative_ones_are_listed():
     listed = {path: (value, why) for path, value, why in PRESET.illustrative()}
     assert listed["scoring.cap"] == (3.0, "no Zhejiang cap found; 黄岩 has none [audit #11]")
     assert listed["access.by_industry.0.thresholds.plot_ratio.min"][0] == 0.8
-    assert "groups.above.min_peers" in listed  # a default the preset leaves alone: no source
     assert not {"rd_test.min_expense", "groups.above.indicators.0.weight"} & set(listed)
+    # defaults have no source; unused ones (thresholds when grading by shares) are not listed
+    assert paths["grading.thresholds.A"] == DEFAULT and "grading.thresholds.A" not in listed
+    assert "groups.above.min_peers" not in listed  # aggregate benchmarks: no industry divisions
+    evaluation = {path for path, _, _ in PRESET.illustrative(evaluation=True)}
+    assert "scoring.cap" in evaluation and not {p for p in evaluation if p.startswith("access.")}
     huangyan = load_methodology("huangyan-2022")
-    shown = {path for path, _, _ in huangyan.illustrative()}
-    assert "grading.shares.D" in shown  # 黄岩 publishes no cuts: mujun's default
+    shown = {path: why for path, _, why in huangyan.illustrative()}
+    assert shown["grading.shares.D"] == DEFAULT.source  # 黄岩 publishes no cuts
     assert not any(p.startswith(("groups.above.indicators", "policy.", "rd_test")) for p in shown)
 
 
