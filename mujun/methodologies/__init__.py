@@ -28,14 +28,15 @@ def available() -> list[str]:
     return sorted(f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml"))
 
 
-def parse_methodology(text: str, source: str) -> Methodology:
-    """Validate a methodology from TOML text; `source` names it in errors."""
+def parse_methodology(text: str, source: str, require_sources: bool = True) -> Methodology:
+    """Validate a methodology from TOML text; `source` names it in errors. `require_sources=False`
+    reads a text written before numbers needed a source: its bare numbers are unsourced."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise MethodologyError(f"{source}: not valid TOML: {exc}") from None
     try:
-        return Methodology.model_validate(data, context={"require_sources": True})
+        return Methodology.model_validate(data, context={"require_sources": require_sources})
     except ValidationError as exc:
         lines = []
         for err in exc.errors():

@@ -477,7 +477,9 @@ def methodology_of(preset: Preset):
 
 @lru_cache(maxsize=32)
 def _methodology(pk: int, text: str):
-    return parse_methodology(text, f"preset {pk}")
+    # a stored version never changes: one saved before numbers needed a source (issue 13) loads
+    # with them unsourced; save_preset requires them of every new version
+    return parse_methodology(text, f"preset {pk}", require_sources=False)
 
 
 # ---------------------------------------------------------------- runs
