@@ -446,7 +446,8 @@ class Methodology(_Model):
                 '({ value = …, source = "…" }) or on its table; none for: {paths}',
                 {"paths": ", ".join(bare)},
             )
-        return clean | {"provenance": {**given, **found}}
+        # a dump's provenance (`provenance` given) is the whole record; else the data's own keys
+        return clean | {"provenance": dict.fromkeys(bare, UNSOURCED) | found | given}
 
     @model_validator(mode="after")
     def _every_number(self) -> Methodology:
@@ -577,7 +578,8 @@ def _unwrap(
     if _is_number(node):
         if inherited is None:
             bare.append(path)
-        found[path] = inherited or UNSOURCED
+        else:
+            found[path] = inherited
     return node
 
 

@@ -161,6 +161,7 @@ def test_numbers_set_in_code_are_unsourced_and_sources_are_hashed():
 
     from mujun.engine.methodology import Methodology
 
+    assert Methodology.model_validate(PRESET.model_dump()).digest() == PRESET.digest()
     data = PRESET.model_dump()
     data["groups"]["above"]["indicators"][0]["weight"] = 35.0
     del data["provenance"]["groups.above.indicators.0.weight"]
