@@ -237,7 +237,14 @@ def _rank(frame: pl.DataFrame, access: Access, evaluation: Evaluation | None) ->
         + [firms.with_columns(pl.lit("").alias("_rank_key"))]
     )
     pairs = (
-        frame.select("project_id", "_rank_key", "tax_per_mu", "va_per_mu")
+        # the promises themselves: the preset need not make them conditions (镇海's sets have no
+        # 亩均增加值 condition, and the percentile is still worth seeing)
+        frame.select(
+            "project_id",
+            "_rank_key",
+            pl.col(PROMISES["tax_per_mu"]).alias("tax_per_mu"),
+            pl.col(PROMISES["va_per_mu"]).alias("va_per_mu"),
+        )
         .join(peers, on="_rank_key", how="inner")
         .group_by("project_id")
         .agg(

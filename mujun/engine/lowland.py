@@ -187,6 +187,7 @@ def flag_parcels(ev: Evaluation, settings: Lowland) -> pl.DataFrame:
         & (pl.col("tenant_tax_per_mu") < s.rented_tax_per_mu_below),
         "producing_below_standard": supplied
         & graded
+        & (pl.col("area_mu") >= s.min_area_mu)
         & (pl.col("tax_per_mu") < pl.col("standard_tax_per_mu")),
     }
     order = [c for c in s.categories]

@@ -392,6 +392,9 @@ class Lowland(_Model):
     """湖州 用而未尽: a producing parcel whose occupied floor share is below this."""
     rented_tax_per_mu_below: float = Field(5.0, ge=0)
     """东阳/闽侯: tenants paying less than this per 亩 of the land they use; the owner answers."""
+    min_area_mu: float = Field(0.0, ge=0)
+    """镇海: a parcel is below standard only from this many 亩 ("占地3亩以上的亩均税收4万元以下低效企业",
+    浙江日报 2022-12-21); 0 for every parcel (东阳)."""
 
     @field_validator("categories")
     @classmethod
@@ -399,6 +402,16 @@ class Lowland(_Model):
         if len(set(v)) != len(v):
             raise ValueError("a category is listed twice")
         return v
+
+
+class Publication(_Model):
+    """公示: how the list is published and how long a firm may object to it."""
+
+    objection_days: int = Field(5, ge=0)
+    """Working days after publication during which a firm may object; afterwards the list is final
+    (逾期视为无异议). 黄岩 gave 3–4 days, 景宁 2023 and 海曙 2025 seven, 巢湖 five working days."""
+    ranked: bool = True
+    """False: the list is published 排名不分先后 (海曙 2025), grades without each firm's rank."""
 
 
 class Methodology(_Model):
@@ -423,6 +436,7 @@ class Methodology(_Model):
     access: Access = Access()
     commitments: Commitments = Commitments()
     lowland: Lowland = Lowland()
+    publication: Publication = Publication()
     provenance: dict[str, Provenance] = {}
     """Every number's provenance by dotted path (`groups.above.indicators.0.weight`), from the
     preset's `source` / `illustrative` keys; a number left at its default is DEFAULT."""
@@ -581,6 +595,25 @@ def _unwrap(
         else:
             found[path] = inherited
     return node
+
+
+def sourced_numbers(data: dict[str, Any]) -> dict[str, Any]:
+    """A preset's raw data with each table's `source` / `illustrative` pushed down onto the numbers
+    it covers, each written `{ value, source | illustrative }` (a bare number stays bare): laid over
+    another preset, a number then brings its own provenance and takes none from the other's tables."""
+    found: dict[str, Provenance] = {}
+    clean = _unwrap(data, Methodology, "", None, found, [])
+
+    def wrap(node: Any, path: str) -> Any:
+        if isinstance(node, dict):
+            return {k: wrap(v, _join(path, k)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [wrap(v, _join(path, i)) for i, v in enumerate(node)]
+        if _is_number(node) and path in found:
+            return {"value": node, **found[path].toml()}
+        return node
+
+    return wrap(clean, "")
 
 
 def _numbers(node: Any, path: str = "", used_only: bool = False) -> Iterator[tuple[str, float]]:

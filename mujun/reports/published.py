@@ -175,7 +175,17 @@ def write_published(ev: Evaluation, path: str | Path, audience: Audience | None 
     parcels = audience.parcels(ev.parcels, ev.enterprises)
     book, formats = _workbook(path, f"{ev.year} 亩均效益综合评价")
     _cover(book, ev, enterprises, parcels, audience, formats)
-    readable = _readable(published_order(enterprises))
+    ordered = published_order(enterprises)
+    if not ev.methodology.publication.ranked:  # 排名不分先后: by grade, then code, no rank
+        ordered = ordered.sort(
+            pl.col("list").replace_strict(
+                {n: i for i, n in enumerate(LISTS)}, return_dtype=pl.Int64
+            ),
+            pl.col("grade"),
+            pl.col("uscc"),
+            nulls_last=True,
+        ).drop("rank")
+    readable = _readable(ordered)
     for name in LISTS:
         part = readable.filter(pl.col("list") == LIST_LABELS[name])
         # a list shows only its own group's indicators

@@ -320,7 +320,11 @@ def projects(d: _District) -> pl.DataFrame:
                 [d.parcel_id.gather(deal), pl.Series([None] * k, dtype=pl.String)]
             ),
             "land_area_m2": land,
-            "floor_area_m2": np.concatenate([floor, np.floor(pipeline_area * 1.5)]),
+            # pipeline plans at plot ratios 1.6–2.6 (镇海's 标准地 asks R ≥ 2.0), higher for the
+            # projects promising more tax (no draw of its own: the rest of the district is unchanged)
+            "floor_area_m2": np.concatenate(
+                [floor, np.floor(pipeline_area * (1.6 + (tax_per_mu[m:] - 30) / 50))]
+            ),
             "investment": np.round(mu * rng.uniform(400, 900, total), 2),
             **{f"promised_{k}": v for k, v in promises.items()},
             "signed_on": signed_all,

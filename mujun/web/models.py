@@ -147,6 +147,9 @@ class Run(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     published_at = models.DateTimeField(null=True, blank=True)
+    objection_deadline = models.DateField(null=True, blank=True)
+    """The last day of the 公示 (the preset's working days after publication): objections are
+    taken until then, and the list is final after it (逾期视为无异议)."""
     nonce = models.CharField(max_length=40, unique=True, null=True, blank=True)
 
     class Meta:

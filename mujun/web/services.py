@@ -665,6 +665,22 @@ def published_workbook(run: Run, audience: Audience) -> bytes:
     return published_xlsx(evaluation_of(run), audience)
 
 
+def working_days_after(start: dt.date, days: int) -> dt.date:
+    """The date `days` working days (Monday to Friday) after `start`. China's public holidays and
+    their make-up working days are not known here: a county's 公示 notice gives the exact date."""
+    date = start
+    while days > 0:
+        date += dt.timedelta(days=1)
+        if date.weekday() < 5:
+            days -= 1
+    return date
+
+
+def objection_closed(run: Run) -> bool:
+    """Whether the run's 公示 is over: its list is final (逾期视为无异议)."""
+    return run.objection_deadline is not None and timezone.localdate() > run.objection_deadline
+
+
 def publish_run(run: Run, user=None) -> Run:
     """Publish a preview run (idempotent: publishing twice is publishing once). The run it replaces,
     if any, stays published and visible; the new one supersedes it."""
@@ -677,6 +693,8 @@ def publish_run(run: Run, user=None) -> Run:
         run.status = Run.Status.PUBLISHED
         run.published_by = user
         run.published_at = timezone.now()
+        days = methodology_of(run.preset).publication.objection_days
+        run.objection_deadline = working_days_after(timezone.localdate(run.published_at), days)
         run.supersedes = previous
         run.published_xlsx = published_xlsx(evaluation_of(run))
         run.save()
@@ -728,6 +746,14 @@ def file_objection(
         raise ServiceError("an objection needs an explanation")
     if existing := submitted(Objection, nonce):
         return existing
+    if objection_closed(run):
+        raise ServiceError(
+            _(
+                "The %(year)s list's publicity period ended on %(date)s: the list is final "
+                "(no objection in time is taken as none)."
+            )
+            % {"year": run.year, "date": run.objection_deadline.isoformat()}
+        )
     ds = load_dataset(run.data)
     row = ds.annual.filter(pl.col("uscc") == uscc, pl.col("year") == run.year)
     if row.is_empty():

@@ -445,7 +445,19 @@ def profile(request, uscc: str):
         if request.user.has_perm("mujun.view_objection", firm)
         else Objection.objects.none()
     )
-    can_object = _may_object(request.user, firm) and latest is not None
+    publicity = None
+    if latest is not None and latest["run"].objection_deadline is not None:
+        run = latest["run"]
+        publicity = {
+            "year": run.year,
+            "deadline": run.objection_deadline,
+            "closed": services.objection_closed(run),
+        }
+    can_object = (
+        _may_object(request.user, firm)
+        and latest is not None
+        and not (publicity and publicity["closed"])
+    )
     return render(
         request,
         "web/profile.html",
@@ -457,6 +469,7 @@ def profile(request, uscc: str):
             "glance": glance,
             "changes": changes,
             "latest": latest,
+            "publicity": publicity,
             "shares": shares,
             "show_tax": show_tax,
             "figures": figures,

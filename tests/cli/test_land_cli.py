@@ -46,8 +46,8 @@ def test_screen_is_reproducible_and_writes_xlsx(district):
 def test_screen_one_project_from_toml(district):
     (district / "p.toml").write_text(
         'project_id = "NEW-1"\nname = "芯片封装项目"\nindustry_code = "3973"\n'
-        "land_area_m2 = 20000.0\nfloor_area_m2 = 30000.0\ninvestment = 12000.0\n"
-        "promised_tax_per_mu = 35.0\npromised_va_per_mu = 150.0\npromised_va_per_energy = 5.0\n"
+        "land_area_m2 = 20000.0\nfloor_area_m2 = 45000.0\ninvestment = 12000.0\n"
+        "promised_tax_per_mu = 35.0\npromised_va_per_mu = 150.0\npromised_va_per_energy = 10.0\n"
         "promised_va_per_emission = 6000.0\npromised_rd_intensity = 0.05\n",
         encoding="utf-8",
     )

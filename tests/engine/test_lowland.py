@@ -10,7 +10,8 @@ Every parcel is 15 亩 (10,000 m²); every firm is in industry 3451 (division 34
   PS granted 2022-06, start due 2023 → supplied_not_used; PI granted 2018, start due 2019 →
   idle_past_start; PB under construction, floor built, production due 2021 → built_not_producing.
 Industry level over the graded parcels PG, PU, PL, PR: (1500 + 1500 + 30 + 1515) / 60 = 75.75 万元/亩;
-the standard is max(5, 0.5 × 75.75) = 37.875.
+the standard is max(5, 0.5 × 75.75) = 37.875 under 东阳's rule (the zhenhai-dongyang preset); 镇海's own
+(zhenhai) is a flat 4 万元/亩 on parcels of 3 亩 or more.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def district(years=(2022,), pl_tax=30.0):
 
 @pytest.fixture(scope="module")
 def inventory():
-    m = load_methodology("zhenhai")
+    m = load_methodology("zhenhai-dongyang")
     return land_inventory(evaluate_years(district(), [2022], m), 2022, m.lowland)
 
 
@@ -128,7 +129,7 @@ def test_totals_and_supply(inventory):
 
 
 def test_precedence_is_preset_data():
-    m = load_methodology("zhenhai")
+    m = load_methodology("zhenhai-dongyang")
     ev = evaluate_years(district(), [2022], m)
     swapped = Lowland(categories=["supplied_not_used", "idle_past_start"])
     inv = land_inventory(ev, 2022, swapped).parcels
@@ -142,7 +143,7 @@ def test_precedence_is_preset_data():
 
 
 def test_years_below_standard_and_change_since_last_year():
-    m = load_methodology("zhenhai")
+    m = load_methodology("zhenhai-dongyang")
     evs = evaluate_years(district(years=(2021, 2022)), [2021, 2022], m)
     inv = land_inventory(evs, 2022, m.lowland)
     years = dict(inv.parcels.select("parcel_id", "years_below_standard").iter_rows())
@@ -151,3 +152,28 @@ def test_years_below_standard_and_change_since_last_year():
     change = {r["measure"]: r["parcels"] for r in inv.change.iter_rows(named=True)}
     # PA was approved in 2022 (not there in 2021); PS was still approved-not-supplied in 2021
     assert change == {"revitalized": 0, "newly_flagged": 2, "still_flagged": 5}
+
+
+def _categories(ds, lowland) -> dict[str, str]:
+    m = load_methodology("zhenhai")
+    inv = land_inventory(evaluate_years(ds, [2022], m), 2022, lowland)
+    return dict(inv.parcels.select("parcel_id", "category").iter_rows())
+
+
+def test_zhenhai_flags_3_mu_or_more_under_4_wan_per_mu():
+    """镇海: "占地3亩以上的亩均税收4万元以下" — a flat standard, no industry-relative test."""
+    zhenhai = load_methodology("zhenhai").lowland
+    dongyang = load_methodology("zhenhai-dongyang").lowland
+    m = load_methodology("zhenhai")
+    inv = land_inventory(evaluate_years(district(), [2022], m), 2022, zhenhai)
+    r = {x["parcel_id"]: x for x in inv.parcels.iter_rows(named=True)}
+    assert r["PL"]["category"] == "producing_below_standard"
+    assert r["PL"]["standard_tax_per_mu"] == pytest.approx(4.0)
+    assert r["PL"]["freeable_mu"] == pytest.approx(15 * (1 - 2 / 4))
+    # 4.5 万元/亩 (67.5 on 15 亩): not low for 镇海, low for 东阳 (under 5, and under half its industry)
+    at_4_5 = district(pl_tax=67.5)
+    assert "PL" not in _categories(at_4_5, zhenhai)
+    assert _categories(at_4_5, dongyang)["PL"] == "producing_below_standard"
+    # the size floor: with it above the parcels' 15 亩, none is below standard
+    floor = zhenhai.model_copy(update={"min_area_mu": 16.0})
+    assert "PL" not in _categories(district(), floor)

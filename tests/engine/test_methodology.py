@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from mujun.engine.methodology import DEFAULT
+from mujun.engine.methodology import DEFAULT, Provenance
 from mujun.methodologies import MethodologyError, available, load_methodology, parse_methodology
 
 PRESET = load_methodology("zhenhai")
@@ -21,7 +21,7 @@ def zhenhai_text() -> str:
 
 
 def test_shipped_presets_load():
-    assert available() == ["huangyan-2022", "zhenhai"]
+    assert available() == ["huangyan-2022", "zhenhai", "zhenhai-dongyang"]
     huangyan = load_methodology("huangyan-2022")
     assert [s.weight for s in huangyan.groups["above"].indicators] == [30, 20, 20, 10, 10, 10]
     assert huangyan.scoring.cap is None
@@ -106,6 +106,23 @@ def test_parcel_indicators_must_be_per_mu():
         parse_methodology(text, "x")
 
 
+def test_a_preset_extends_another_with_only_what_differs():
+    """zhenhai-dongyang is zhenhai with 东阳's low-efficiency rule: everything else is zhenhai's."""
+    variant = load_methodology("zhenhai-dongyang")
+    assert variant.name == "zhenhai-dongyang"
+    assert (variant.lowland.tax_per_mu_below, variant.lowland.industry_share_below) == (5.0, 0.5)
+    assert (PRESET.lowland.tax_per_mu_below, PRESET.lowland.min_area_mu) == (4.0, 3.0)
+    same = {"groups", "scoring", "grading", "tax", "policy", "access", "land", "vetoes"}
+    assert {k: getattr(variant, k) for k in same} == {k: getattr(PRESET, k) for k in same}
+    # a table laid over merges key by key (idle_years kept); an unknown parent is refused
+    assert variant.lowland.idle_years == PRESET.lowland.idle_years
+    with pytest.raises(MethodologyError, match="extends = 'nowhere'"):
+        parse_methodology('extends = "nowhere"\nname = "x"', "x.toml")
+    # and a county file may extend a shipped preset too
+    county = parse_methodology('extends = "zhenhai"\nname = "county"\ntitle = "县"', "county.toml")
+    assert county.groups == PRESET.groups and county.name == "county"
+
+
 def test_a_number_without_a_source_is_refused_with_its_path():
     text = zhenhai_text()
     cap = cap_line(text)
@@ -143,7 +160,8 @@ def test_every_number_has_a_provenance_and_the_illustrative_ones_are_listed():
     assert not paths["access.thresholds.tax_per_mu.min"].illustrative  # a Threshold's own source
     listed = {path: (value, why) for path, value, why in PRESET.illustrative()}
     assert listed["scoring.cap"] == (3.0, "no Zhejiang cap found; 黄岩 has none [audit #11]")
-    assert listed["access.by_industry.0.thresholds.plot_ratio.min"][0] == 0.8
+    assert listed["access.by_industry.0.thresholds.investment_per_mu.min"][0] == 800.0
+    assert "access.by_industry.0.thresholds.plot_ratio.min" not in listed  # 镇海's 石化开发区
     assert not {"rd_test.min_expense", "groups.above.indicators.0.weight"} & set(listed)
     # defaults have no source; unused ones (thresholds when grading by shares) are not listed
     assert paths["grading.thresholds.A"] == DEFAULT and "grading.thresholds.A" not in listed
@@ -173,3 +191,20 @@ def test_numbers_set_in_code_are_unsourced_and_sources_are_hashed():
     text = zhenhai_text()
     resourced = text.replace("黄岩 has none [audit #11]", "黄岩 has none")
     assert parse_methodology(resourced, "x").digest() != PRESET.digest()
+
+
+def test_a_variant_brings_its_own_provenance():
+    variant = load_methodology("zhenhai-dongyang")
+    assert variant.provenance["lowland.tax_per_mu_below"].source.startswith("东阳: 亩产税收 < 5")
+    assert variant.provenance["lowland.idle_years"] == PRESET.provenance["lowland.idle_years"]
+    head = 'extends = "zhenhai"\nname = "county"\ntitle = "县"\n'
+    # zhenhai's [rd_test] source covers zhenhai's bars, not a number the variant writes
+    with pytest.raises(MethodologyError, match=r"none for: rd_test\.min_expense"):
+        parse_methodology(head + "[rd_test]\nmin_expense = 50.0\n", "county.toml")
+    # a number laid over an annotated one replaces it whole, with its own provenance
+    county = parse_methodology(
+        head + '[scoring]\ncap = { value = 2.0, source = "县 2024 办法" }\n', "county.toml"
+    )
+    assert county.scoring.cap == 2.0
+    assert county.provenance["scoring.cap"] == Provenance(source="县 2024 办法")
+    assert "scoring.cap" not in {path for path, _, _ in county.illustrative()}

@@ -47,3 +47,20 @@ def test_published_workbook(tmp_path):
         styles = z.read("xl/styles.xml").decode()
     assert re.search(r'<pane [^>]*ySplit="1"[^>]*state="frozen"', sheet)
     assert 'formatCode="#,##0.00"' in styles and 'formatCode="0.0%"' in styles
+
+
+def test_a_list_published_without_ranks(tmp_path):
+    """排名不分先后 (海曙 2025): the preset publishes grades without each firm's rank."""
+    m = load_methodology("zhenhai")
+    unranked = m.model_copy(
+        update={"publication": m.publication.model_copy(update={"ranked": False})}
+    )
+    for methodology, name in ((m, "ranked.xlsx"), (unranked, "unranked.xlsx")):
+        write_published(evaluate(district(), 2022, methodology), tmp_path / name)
+    ranked = CalamineWorkbook.from_path(str(tmp_path / "ranked.xlsx"))
+    plain = CalamineWorkbook.from_path(str(tmp_path / "unranked.xlsx"))
+    assert "排名" in ranked.get_sheet_by_name("规上").to_python()[0]
+    rows = plain.get_sheet_by_name("规上").to_python()
+    assert "排名" not in rows[0]
+    grades = [r[rows[0].index("等级")] for r in rows[1:]]
+    assert grades == sorted(grades, key=lambda g: g or "Z")  # by grade, not by score

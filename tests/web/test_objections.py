@@ -290,3 +290,49 @@ def test_a_burst_of_objections_stops_at_the_limit(login, firm, settings, caplog)
     assert _file(client, firm, token).status_code == 302
     assert _file(client, firm, token).status_code == 302
     assert Objection.objects.filter(uscc=firm).count() == 31
+
+
+# ---------------------------------------------------------------- 公示: the publicity period
+
+
+def test_the_publicity_period_counts_working_days():
+    import datetime as dt
+
+    friday = dt.date(2026, 12, 4)
+    assert services.working_days_after(friday, 5) == dt.date(2026, 12, 11)
+    assert services.working_days_after(dt.date(2026, 12, 5), 1) == dt.date(2026, 12, 7)  # Sat → Mon
+    assert services.working_days_after(friday, 0) == friday
+
+
+def test_publication_sets_the_deadline_from_the_preset():
+    from django.utils import timezone
+
+    run = services.published(2022)
+    days = services.methodology_of(run.preset).publication.objection_days
+    assert days == 5
+    start = timezone.localdate(run.published_at)
+    assert run.objection_deadline == services.working_days_after(start, days)
+    assert not services.objection_closed(run)
+
+
+def test_after_the_publicity_period_the_list_is_final(login, firm):
+    """逾期视为无异议: no objection after the deadline, and the firm's page says the list is final."""
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    run = services.published(2022)
+    client = login("enterprise")
+    page = client.get(f"/enterprises/{firm}/").content.decode()
+    assert "公示至" in page and 'id="object-form"' in page
+    # the deadline passed (the test moves it: a published run's other fields never change)
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    Run.objects.filter(pk=run.pk).update(objection_deadline=yesterday)
+    run.refresh_from_db()
+    user = get_user_model().objects.get(username="enterprise")
+    with pytest.raises(services.ServiceError, match="公示期已于"):
+        services.file_objection(run, firm, "tax_paid", 1.0, "更正", user)
+    page = client.get(f"/enterprises/{firm}/").content.decode()
+    assert f"公示期已于 {yesterday:%Y-%m-%d} 结束" in page and 'id="object-form"' not in page
+    assert not Objection.objects.filter(uscc=firm, run=run).exists()
