@@ -3,7 +3,8 @@
 The model mirrors domain.md's "The evaluation, step by step"; each section names the step it
 configures. Presets are TOML files under `mujun/methodologies/` loaded by `mujun.methodologies`.
 Nothing county-specific lives in engine code: weights, benchmarks, caps, cuts, vetoes, bonuses and
-policy amounts all come from here.
+policy amounts all come from here. Every number says where it comes from (`Methodology.provenance`,
+docs/methodology.md "Sources"): a preset gives it a `source` or marks it `illustrative`.
 """
 
 from __future__ import annotations
