@@ -437,28 +437,69 @@ def sensitivity(
     concentration: Annotated[
         float, typer.Option(help="Dirichlet concentration; 0 = no spread.")
     ] = 200.0,
-    methods: Annotated[str, typer.Option(help="Benchmark methods to draw from.")] = "preset",
+    methods: Annotated[
+        str | None,
+        typer.Option(
+            help="Benchmark methods to draw from, comma-separated (Monte Carlo default: preset; "
+            "Sobol' default: the preset's and every other method the methodology allows)."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option()] = 0,
     out: Annotated[
         Path | None, typer.Option(help="Grade probabilities per firm (.csv, .parquet).")
     ] = None,
+    sobol: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Sobol' indices from this many base samples (a power of 2; × (inputs + 2) runs "
+            "per group); 0 = none.",
+        ),
+    ] = 0,
+    spread: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=0.99, help="Sobol': each weight varies uniformly within ± this share."
+        ),
+    ] = 0.25,
+    sobol_out: Annotated[
+        Path | None,
+        typer.Option(help="Sobol' indices per list, target and input (.csv, .parquet, .xlsx)."),
+    ] = None,
 ) -> None:
-    """Monte Carlo over weights and benchmark methods: grade probabilities and fragile grades."""
+    """Monte Carlo over weights and benchmark methods: grade probabilities and fragile grades;
+    with --sobol, each weight's and the benchmark method's Sobol' indices on each list."""
     from mujun.dataset import load
     from mujun.engine import evaluate as run
     from mujun.engine.sensitivity import METHODS, monte_carlo
+    from mujun.engine.sensitivity import sobol as sobol_indices
     from mujun.methodologies import load_methodology
-    from mujun.reports.output import write_frame
+    from mujun.reports.output import check_suffix, write_frame, write_table
 
-    chosen = tuple(m.strip() for m in methods.split(","))
-    if not set(chosen) <= set(METHODS):
+    chosen = tuple(m.strip() for m in methods.split(",")) if methods else None
+    if chosen is not None and not set(chosen) <= set(METHODS):
         raise typer.BadParameter(f"--methods: choose from {', '.join(METHODS)}")
+    if sobol == 1 or sobol & (sobol - 1):
+        raise typer.BadParameter(f"--sobol: a power of 2 (2, 4, … 256, 512), got {sobol}")
+    if sobol_out is not None and not sobol:
+        raise typer.BadParameter("--sobol-out needs --sobol N")
     with _bad_input():
+        if sobol_out is not None:
+            check_suffix(sobol_out)
         m = load_methodology(methodology)
         ev = run(load(path), year, m)
-        result = monte_carlo(ev, draws, concentration or None, chosen, seed)
+        result = monte_carlo(ev, draws, concentration or None, chosen or ("preset",), seed)
         if out is not None:
             write_frame(result.probabilities, out)
+        if sobol:
+            started = time.perf_counter()
+            try:
+                indices = sobol_indices(ev, sobol, spread, chosen, seed)
+            except ValueError as exc:  # e.g. nothing varies: --spread 0 and one method
+                raise typer.BadParameter(str(exc)) from exc
+            elapsed = time.perf_counter() - started
+            if sobol_out is not None:
+                write_table(indices.indices, sobol_out, f"{year} {m.name} Sobol' 敏感性指数")
     table = Table(title=f"{year} · {m.name} · {draws} draws · rank stability per list")
     for col in ("list", "firms", "median |rank shift|", "fragile (< 80 % stable)"):
         table.add_column(col, justify="left" if col == "list" else "right")
@@ -481,6 +522,54 @@ def sensitivity(
             f"{r['mean_abs_rank_shift']:.1f}",
         )
     console.print(influence)
+    if sobol:
+        _print_sobol(indices, elapsed)
+        if sobol_out is not None:
+            console.print(f"Sobol' indices written to {sobol_out}")
+
+
+def _print_sobol(result, elapsed: float) -> None:
+    """The Sobol' inputs, then per list and target its mean over the runs and each input's S1, ST."""
+    inputs = Table(title="Sobol' inputs: what varies, uniformly, in each group")
+    for col in ("group", "input", "preset", "varied"):
+        inputs.add_column(col)
+    for r in result.inputs.iter_rows(named=True):
+        inputs.add_row(r["group"], r["input"], r["preset"], r["varied"])
+    console.print(inputs)
+    runs = ", ".join(
+        f"{g} {n:,}" for g, n in result.targets.unique("group", maintain_order=True)
+        .select("group", "runs").iter_rows()
+    )  # fmt: skip
+    table = Table(
+        title=f"Sobol' indices: first order S1 and total effect ST ± 95 % CI "
+        f"({result.base_samples} base samples; runs {runs}; {elapsed:.1f} s)"
+    )
+    for col in ("list", "target: mean ± sd over the runs", "input", "S1", "ST"):
+        table.add_column(col, justify="right" if col in ("S1", "ST") else "left")
+    targets = {(r["list"], r["target"]): r for r in result.targets.iter_rows(named=True)}
+
+    def show(v, conf) -> str:
+        return "—" if v is None else f"{v:.3f} ± {conf:.3f}"
+
+    shown = None
+    for r in result.indices.iter_rows(named=True):
+        key = (r["list"], r["target"])
+        t = targets[key]
+        if shown is not None and key != shown:
+            table.add_section()
+        if r["target"] == "rank_shift":
+            summary = f"mean |rank shift| {t['mean']:.1f} ± {t['std']:.1f}"
+        else:
+            summary = f"grade changed {t['mean']:.1%} ± {t['std']:.1%}"
+        table.add_row(
+            r["list"] if key != shown else "",
+            summary if key != shown else "",
+            r["input"],
+            show(r["S1"], r["S1_conf"]),
+            show(r["ST"], r["ST_conf"]),
+        )
+        shown = key
+    console.print(table)
 
 
 @app.command()

@@ -20,7 +20,7 @@ from mujun.engine.indicators import INDICATORS
 from mujun.engine.land import allocate, enterprise_land, main_parcel
 from mujun.engine.methodology import Methodology
 from mujun.engine.parcels import parcel_view
-from mujun.engine.policy import land_tax_relief, rd_test, surcharge
+from mujun.engine.policy import land_tax_relief, levers, rd_test, surcharge
 from mujun.engine.scoring import BENCHMARK_SCHEMA, score_group
 from mujun.engine.tax import adjusted_tax
 
@@ -52,6 +52,7 @@ EXTRAS = (
     "rd_test",
     "surcharge_rate",
     "surcharge",
+    "surcharge_refund",
     "industry_tax_per_mu",
     "land_tax_relief_share",
     "land_tax_relief",
@@ -88,6 +89,7 @@ def output_columns(methodology: Methodology) -> list[str]:
         *[f"score_{i}" for i in ids],
         *CONTRACT_TAIL,
         *EXTRAS,
+        *[f"lever_{lever.id}" for lever in methodology.policy.levers],
     ]
 
 
@@ -422,8 +424,17 @@ def evaluate(
     firms = firms.with_columns(
         rd_test(m.rd_test), rank_expr("grade", "total_score", "list").alias("rank")
     )
-    firms = surcharge(firms, m.policy.electricity_surcharge, history, year)
+    stacked = (
+        ds.events.filter(
+            (pl.col("year") == year)
+            & pl.col("kind").is_in(m.policy.electricity_surcharge.not_with_events)
+        )
+        .get_column("uscc")
+        .unique()
+    )
+    firms = surcharge(firms, m.policy.electricity_surcharge, history, year, stacked)
     firms = land_tax_relief(firms, m.policy.land_tax_relief)
+    firms = levers(firms, m.policy.levers)
 
     status_note = (
         pl.when(vetoed)

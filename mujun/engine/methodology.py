@@ -228,6 +228,16 @@ class ElectricitySurcharge(_Model):
     repeat_rate: float = Field(0.4, ge=0)
     repeat_years: int = Field(3, ge=2)
     """Consecutive years in a surcharged grade (this year included) that trigger repeat_rate."""
+    refund_share: float = Field(0.0, ge=0, le=1)
+    """慈溪 2024 "差别化电价征收及返还奖励": a firm surcharged last year that leaves the surcharged
+    grades gets this share of a year's surcharge at `rate` on its electricity back (0: none)."""
+    vetoed: bool = True
+    """Whether vetoed firms (graded D by the veto) pay it."""
+    tenants: bool = True
+    """Whether the tenant list (firms with no industrial land of their own) pays it."""
+    not_with_events: list[str] = []
+    """Event kinds marking a firm already under another punitive tariff in the year (阶梯电价 for
+    高耗能 industries, say): it is not surcharged twice (山东 2022: no stacking)."""
 
 
 class LandTaxRelief(_Model):
@@ -248,9 +258,40 @@ class LandTaxRelief(_Model):
         return v
 
 
+LeverBase = Literal["energy_tce", "electricity_kwh", "emissions_eq", "own_land_mu"]
+
+
+class Lever(_Model):
+    """One differentiated measure by grade (资源要素差别化配置: 用能, 排污权, land, credit …): a firm's
+    amount is its grade's rate × its own `base` (a share of its energy use cut, say), or the rate
+    itself where there is no base (1 = eligible, for a priority)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    """What the reader sees (Chinese)."""
+    unit: str
+    grades: dict[Grade, float]
+    """The rate per grade; a grade not listed gets nothing."""
+    base: LeverBase | None = None
+    vetoed: bool = True
+    """Whether a vetoed firm gets its D's measure."""
+    tenants: bool = True
+    """Whether the tenant list gets it."""
+    source: str
+
+
 class Policy(_Model):
     electricity_surcharge: ElectricitySurcharge = ElectricitySurcharge()
     land_tax_relief: LandTaxRelief = LandTaxRelief()
+    levers: list[Lever] = []
+
+    @field_validator("levers")
+    @classmethod
+    def _unique(cls, v: list[Lever]) -> list[Lever]:
+        ids = [lever.id for lever in v]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a lever id is listed twice")
+        return v
 
 
 Verdict = Literal["admitted", "conditional", "refused"]

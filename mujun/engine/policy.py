@@ -5,6 +5,7 @@
   after `repeat_years` such years in a row; amount in 万元 = rate × kWh ÷ 10,000.
 - Land-use-tax relief (城镇土地使用税, 义乌 2013): by tax_per_mu against the industry division's
   aggregate tax_per_mu, a tiered share of the tax on the firm's own land.
+- The preset's other levers (用能 quota cuts, priority land, …): an amount per firm by grade.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import polars as pl
 
 from mujun.dataset.schema import M2_PER_MU
-from mujun.engine.methodology import ElectricitySurcharge, LandTaxRelief, RdTest
+from mujun.engine.methodology import ElectricitySurcharge, LandTaxRelief, Lever, RdTest
 
 
 def rd_test(cfg: RdTest) -> pl.Expr:
@@ -27,17 +28,34 @@ def rd_test(cfg: RdTest) -> pl.Expr:
     )
 
 
+def _applies(vetoed: bool, tenants: bool) -> pl.Expr:
+    """Whether a measure reaches the row, as the preset says of vetoed firms and tenants."""
+    ok = pl.lit(True)
+    if not vetoed:
+        ok = ok & (pl.col("status") != "vetoed")
+    if not tenants:
+        ok = ok & (pl.col("list") != "tenant")
+    return ok
+
+
 def surcharge(
-    frame: pl.DataFrame, cfg: ElectricitySurcharge, history: dict[int, pl.DataFrame], year: int
+    frame: pl.DataFrame,
+    cfg: ElectricitySurcharge,
+    history: dict[int, pl.DataFrame],
+    year: int,
+    stacked: pl.Series | None = None,
 ) -> pl.DataFrame:
-    """Add `surcharge_rate` (元/kWh) and `surcharge` (万元). `history[y]` holds (uscc, grade) of
-    earlier published years; a year missing from it breaks a run of surcharged years."""
+    """Add `surcharge_rate` (元/kWh), `surcharge` and `surcharge_refund` (万元). `history[y]` holds
+    (uscc, grade) of earlier published years; a year missing from it breaks a run of surcharged
+    years. `stacked`: the firms already under another punitive tariff this year (not charged)."""
     if not cfg.enabled:
         return frame.with_columns(
-            pl.lit(None, pl.Float64).alias("surcharge_rate"),
-            pl.lit(None, pl.Float64).alias("surcharge"),
+            pl.lit(None, pl.Float64).alias(c)
+            for c in ("surcharge_rate", "surcharge", "surcharge_refund")
         )
-    hit = pl.col("grade").is_in(cfg.grades)
+    hit = pl.col("grade").is_in(cfg.grades) & _applies(cfg.vetoed, cfg.tenants)
+    if stacked is not None and stacked.len():
+        hit = hit & ~pl.col("uscc").is_in(stacked.implode())
     run = hit.cast(pl.Int64)
     chain = hit
     for back in range(1, cfg.repeat_years):
@@ -63,9 +81,47 @@ def surcharge(
         .then(0.0)
     )
     frame = frame.with_columns(rate.alias("surcharge_rate"))
-    return frame.with_columns(
+    frame = frame.with_columns(
         (pl.col("surcharge_rate") * pl.col("electricity_kwh") / 10_000).alias("surcharge")
     ).drop([f"_hit_{b}" for b in range(1, cfg.repeat_years)])
+    # 慈溪 2024 返还奖励: surcharged last year, out of the surcharged grades now
+    last = history.get(year - 1)
+    if not cfg.refund_share or last is None:
+        return frame.with_columns(pl.lit(None, pl.Float64).alias("surcharge_refund"))
+    frame = frame.join(
+        last.select("uscc", pl.col("grade").is_in(cfg.grades).alias("_was_hit")),
+        on="uscc",
+        how="left",
+        maintain_order="left",
+    )
+    improved = pl.col("_was_hit").fill_null(False) & pl.col("grade").is_not_null() & ~hit
+    refund = cfg.refund_share * cfg.rate * pl.col("electricity_kwh") / 10_000
+    return frame.with_columns(
+        pl.when(improved)
+        .then(refund)
+        .when(pl.col("grade").is_not_null())
+        .then(0.0)
+        .alias("surcharge_refund")
+    ).drop("_was_hit")
+
+
+def levers(frame: pl.DataFrame, cfg: list[Lever]) -> pl.DataFrame:
+    """Add `lever_<id>` for each of the preset's other measures by grade: the grade's rate × the
+    firm's own base amount (or the rate itself), 0 for a graded firm the measure does not reach."""
+    out = []
+    for lever in cfg:
+        rate = pl.col("grade").replace_strict(lever.grades, default=0.0, return_dtype=pl.Float64)
+        amount = rate if lever.base is None else rate * pl.col(lever.base)
+        reached = _applies(lever.vetoed, lever.tenants)
+        out.append(
+            pl.when(pl.col("grade").is_null())
+            .then(None)
+            .when(reached)
+            .then(amount)
+            .otherwise(0.0)
+            .alias(f"lever_{lever.id}")
+        )
+    return frame.with_columns(out) if out else frame
 
 
 def land_tax_relief(frame: pl.DataFrame, cfg: LandTaxRelief) -> pl.DataFrame:

@@ -1,5 +1,7 @@
 """How sure are the grades? Monte Carlo over the weights and the benchmark method, rank stability and
-each indicator's influence (the JRC/OECD composite-indicator handbook's uncertainty analysis).
+each indicator's influence (the JRC/OECD composite-indicator handbook's uncertainty analysis), and
+the variance-based sensitivity analysis (`sobol`): how much of each list's rank and grade changes
+each weight and the benchmark method account for, alone (S1) and with their interactions (ST).
 
 A firm's total is Σ_i w_i × min(value_i ÷ benchmark_i, cap) (+ bonus − deduction), linear in the
 weights, so a thousand weight draws are one matrix product per list: ratios (firms × indicators) ×
@@ -11,6 +13,7 @@ the preset's grading, before the landlord and tenant rules and vetoes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
 import numpy as np
 import polars as pl
@@ -18,8 +21,11 @@ import polars as pl
 from mujun.engine.evaluate import Evaluation
 from mujun.engine.grading import GRADES
 from mujun.engine.indicators import INDICATORS
+from mujun.engine.methodology import BenchmarkMethod
+from mujun.engine.scoring import score_group
 
-METHODS = ("preset", "aggregate", "mean", "median")
+METHODS: tuple[str, ...] = ("preset", *get_args(BenchmarkMethod))
+"""'preset' (each indicator as the preset benchmarks it) or one method for every indicator."""
 
 
 @dataclass(frozen=True)
@@ -36,39 +42,26 @@ class Sensitivity:
 
 def _ratios(ev: Evaluation, group: str, method: str) -> tuple[pl.DataFrame, np.ndarray, list[str]]:
     """Evaluated firms of a group and their capped value ÷ benchmark per indicator (firms ×
-    indicators), under the preset's benchmarks or another method. A missing value takes the average
-    capped ratio of the group's scorable firms, as the engine's group-average rule does."""
+    indicators), under the preset's benchmarks ('preset') or every indicator benchmarked by one of
+    the methodology's methods (BenchmarkMethod), scored by the engine's own score_group: the cap,
+    the floor and the missing-denominator rule are the preset's."""
     spec = ev.methodology.groups[group]
-    cap = ev.methodology.scoring.cap or np.inf
-    firms = ev.detail.filter((pl.col("group") == group) & (pl.col("status") == "evaluated"))
-    scorable = ev.detail.filter((pl.col("group") == group) & pl.col("_scorable"))
-    columns = []
-    for s in spec.indicators:
-        if method == "preset":  # exactly the engine's: score = weight × capped ratio
-            columns.append(firms[f"score_{s.id}"].to_numpy().astype(float) / s.weight)
-            continue
-        ind = INDICATORS[s.id]
-        values = scorable[f"ind_{s.id}"]
-        with_value = scorable.filter(values.is_not_null())
-        if method == "aggregate":
-            den = with_value[ind.denominator].sum()
-            bm = with_value[ind.numerator].sum() / den if den else None
-        else:
-            bm = values.mean() if method == "mean" else values.median()
-
-        def capped(v: np.ndarray, bm=bm) -> np.ndarray:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return np.clip(v / bm, 0.0, cap) if bm and bm > 0 else np.zeros_like(v)
-
-        r = capped(firms[f"ind_{s.id}"].to_numpy().astype(float))
-        pool = capped(values.drop_nulls().to_numpy().astype(float))
-        fill = (
-            0.0
-            if ev.methodology.scoring.missing_denominator == "zero" or pool.size == 0
-            else pool.mean()
+    members = ev.detail.filter(pl.col("group") == group)
+    if method != "preset":
+        members, _ = score_group(
+            members,
+            spec.indicators,
+            lambda _spec: method,
+            ev.methodology.scoring,
+            ev.year,
+            group,
+            spec.min_peers,
         )
-        columns.append(np.where(np.isnan(r), fill, r))
-    return firms, np.column_stack(columns), [s.id for s in spec.indicators]
+    firms = members.filter(pl.col("status") == "evaluated")
+    ratios = np.column_stack(
+        [firms[f"score_{s.id}"].to_numpy().astype(float) / s.weight for s in spec.indicators]
+    )
+    return firms, ratios, [s.id for s in spec.indicators]
 
 
 def _ahead(scores: np.ndarray, lists: np.ndarray) -> np.ndarray:
@@ -205,3 +198,234 @@ def monte_carlo(
         draws,
         seed,
     )
+
+
+# --- variance-based sensitivity (Sobol' indices) ---------------------------------------------------
+
+TARGETS = {
+    "rank_shift": "平均排名变动（位）",
+    "grade_change": "等级变动企业占比",
+}
+"""What each list's Sobol' indices decompose, run by run against the preset's own result: the mean
+absolute rank shift of the list's firms (COINr's target), and the share of them whose grade
+differs from the preset's."""
+
+METHOD_LABELS = {
+    "preset": "预设",
+    "aggregate": "总量比值",
+    "mean": "均值",
+    "median": "中位数",
+    "fixed": "固定值",
+    "industry_division": "分行业",
+}
+"""Chinese names of the benchmark methods (a method without one is shown by its id)."""
+
+
+@dataclass(frozen=True)
+class SobolIndices:
+    indices: pl.DataFrame
+    """Per group, list, target and input: first-order (S1) and total-effect (ST) Sobol' indices
+    with the half-widths of their 95 % bootstrap confidence intervals (S1_conf, ST_conf); null
+    where the target never moves (no variance to share out)."""
+    targets: pl.DataFrame
+    """Per group, list and target: firms, runs, the target's mean and standard deviation."""
+    inputs: pl.DataFrame
+    """Per group and input: what was varied (label: in Chinese), its preset value, and its range
+    or choices (varied, varied_label)."""
+    base_samples: int
+    spread: float
+    seed: int
+
+
+def benchmark_choices(ev: Evaluation, group: str) -> tuple[str, ...]:
+    """The benchmark methods a group's Sobol' factor chooses among by default: the preset's own
+    ('preset'), then each method the methodology model allows (BenchmarkMethod) that differs from
+    it: 'fixed' only where every indicator has a fixed value for the year, and a method the preset
+    already uses for every indicator is 'preset' itself."""
+    spec = ev.methodology.groups[group]
+    own = {spec.method(s) for s in spec.indicators}
+    choices = ["preset"]
+    for method in get_args(BenchmarkMethod):
+        if own == {method}:
+            continue
+        if method == "fixed" and not all(ev.year in s.fixed for s in spec.indicators):
+            continue
+        choices.append(method)
+    return tuple(choices)
+
+
+def sobol(
+    ev: Evaluation,
+    base_samples: int = 256,
+    spread: float = 0.25,
+    methods: tuple[str, ...] | None = None,
+    seed: int = 0,
+    resamples: int = 100,
+    chunk: int = 512,
+) -> SobolIndices:
+    """First-order and total-effect Sobol' indices of each weight and of the benchmark method on
+    each list's ranks and grades (the JRC's variance-based sensitivity analysis, as COINr's
+    `get_sensitivity`), estimated with SALib (Saltelli's design, Jansen's and Saltelli's 2010
+    estimators, bootstrap confidence intervals).
+
+    The inputs of a group: each weight, uniform within ±`spread` of the preset's (every run's
+    weights rescaled to the preset's total, so that only their proportions vary), and the benchmark
+    method, one of `methods` (default `benchmark_choices`) with equal probability; an input that
+    cannot vary (spread 0, one method) is left out. `base_samples` (a power of 2) Sobol' points give
+    base_samples × (inputs + 2) runs per group. Targets (TARGETS) are measured against the preset's
+    own scores, recomputed as every run is, so that rounding never passes for sensitivity; grades
+    are the firms' own grades, before the landlord and tenant rules and vetoes. Seeded: the same
+    seed gives the same indices.
+    """
+    from SALib.analyze import sobol as analyze
+    from SALib.sample import sobol as sample
+
+    if base_samples < 2 or base_samples & (base_samples - 1):
+        raise ValueError(f"base_samples must be a power of 2 (2, 4, … 1024), got {base_samples}")
+    if not 0 <= spread < 1:
+        raise ValueError(f"spread must be in [0, 1), got {spread}")
+    if methods is not None and (not methods or not set(methods) <= set(METHODS)):
+        raise ValueError(f"methods: choose one or more of {', '.join(METHODS)}, got {methods}")
+    index_rows, target_rows, input_rows = [], [], []
+    for group, spec in ev.methodology.groups.items():
+        firms, preset_ratios, ids = _ratios(ev, group, "preset")
+        if firms.height == 0:
+            continue
+        choices = tuple(methods or benchmark_choices(ev, group))
+        ratios = {"preset": preset_ratios}
+        ratios |= {m: _ratios(ev, group, m)[1] for m in choices if m != "preset"}
+        weights = np.array([s.weight for s in spec.indicators], dtype=float)
+        total_w = weights.sum()
+        inputs = _inputs(spec, spread, choices)
+        if not inputs:
+            raise ValueError("nothing varies: spread is 0 and there is one benchmark method")
+        names = [r["input"] for r in inputs]
+        bounds = [r["_bounds"] for r in inputs]
+        input_rows += [
+            {"group": group, **{k: v for k, v in r.items() if k != "_bounds"}} for r in inputs
+        ]
+        problem = {"num_vars": len(names), "names": names, "bounds": bounds}
+        x = sample.sample(problem, base_samples, calc_second_order=False, seed=seed)
+        runs = x.shape[0]
+        w_runs = x[:, : len(ids)] if spread > 0 else np.tile(weights, (runs, 1))
+        w_runs = w_runs / w_runs.sum(axis=1, keepdims=True) * total_w
+        pick = (
+            np.minimum(x[:, -1].astype(np.int64), len(choices) - 1)
+            if len(choices) > 1
+            else np.zeros(runs, dtype=np.int64)
+        )
+        extra = (firms["bonus"] - firms["deduction"]).to_numpy()
+        lists = firms["list"].to_numpy()
+        list_names, which = np.unique(lists, return_inverse=True)
+        sizes = np.bincount(which)[which]
+        nominal = ratios["preset"] @ weights + extra
+        nominal_ahead = _ahead(nominal[:, None], lists)
+        nominal_grade = _grades(nominal[:, None], nominal_ahead, sizes, ev)
+        y = {(name, t): np.empty(runs) for name in list_names for t in TARGETS}
+        for start in range(0, runs, chunk):
+            stop = min(start + chunk, runs)
+            scores = np.empty((firms.height, stop - start))
+            for k, m in enumerate(choices):
+                cols = np.flatnonzero(pick[start:stop] == k)
+                if cols.size:
+                    scores[:, cols] = ratios[m] @ w_runs[start + cols].T + extra[:, None]
+            ahead = _ahead(scores, lists)
+            shift = np.abs(ahead - nominal_ahead)
+            changed = _grades(scores, ahead, sizes, ev) != nominal_grade
+            for name in list_names:
+                rows = lists == name
+                y[name, "rank_shift"][start:stop] = shift[rows].mean(axis=0)
+                y[name, "grade_change"][start:stop] = changed[rows].mean(axis=0)
+        for (name, target), values in y.items():
+            target_rows.append(
+                {
+                    "group": group,
+                    "list": name,
+                    "target": target,
+                    "label": TARGETS[target],
+                    "firms": int((lists == name).sum()),
+                    "runs": runs,
+                    "mean": float(values.mean()),
+                    "std": float(values.std()),
+                }
+            )
+            if np.ptp(values) > 0:
+                # SALib takes seed 0 for "unseeded", hence + 1
+                si = analyze.analyze(
+                    problem, values, calc_second_order=False, num_resamples=resamples,
+                    seed=seed + 1,
+                )  # fmt: skip
+            else:
+                si = {k: [None] * len(names) for k in ("S1", "S1_conf", "ST", "ST_conf")}
+            for j, input_name in enumerate(names):
+                index_rows.append(
+                    {
+                        "group": group,
+                        "list": name,
+                        "target": target,
+                        "target_label": TARGETS[target],
+                        "input": input_name,
+                        "input_label": inputs[j]["label"],
+                        **{k: _number(si[k][j]) for k in ("S1", "S1_conf", "ST", "ST_conf")},
+                    }
+                )
+    index_schema = {
+        "group": pl.String,
+        "list": pl.String,
+        "target": pl.String,
+        "target_label": pl.String,
+        "input": pl.String,
+        "input_label": pl.String,
+        **{k: pl.Float64 for k in ("S1", "S1_conf", "ST", "ST_conf")},
+    }
+    return SobolIndices(
+        pl.DataFrame(index_rows, schema=index_schema, orient="row"),
+        pl.DataFrame(target_rows),
+        pl.DataFrame(input_rows),
+        base_samples,
+        spread,
+        seed,
+    )
+
+
+def _inputs(spec, spread: float, choices: tuple[str, ...]) -> list[dict]:
+    """A group's Sobol' inputs, in SALib's order: each weight (when spread > 0), then the
+    benchmark method (when there is a choice), with their labels, ranges and `_bounds`."""
+    rows = []
+    if spread > 0:
+        for s in spec.indicators:
+            low, high = s.weight * (1 - spread), s.weight * (1 + spread)
+            rows.append(
+                {
+                    "input": f"weight:{s.id}",
+                    "label": f"权重·{INDICATORS[s.id].name_zh}",
+                    "preset": f"{s.weight:g}",
+                    "varied": f"{low:g}–{high:g}",
+                    "varied_label": f"{low:g}–{high:g}",
+                    "_bounds": [low, high],
+                }
+            )
+    if len(choices) > 1:
+        own = sorted({spec.method(s) for s in spec.indicators})
+
+        def zh(method: str) -> str:
+            if method == "preset":
+                return f"预设（{'、'.join(METHOD_LABELS.get(m, m) for m in own)}）"
+            return METHOD_LABELS.get(method, method)
+
+        rows.append(
+            {
+                "input": "benchmark",
+                "label": "基准值方法",
+                "preset": ", ".join(own),
+                "varied": ", ".join(choices),
+                "varied_label": "、".join(zh(c) for c in choices),
+                # an index drawn uniformly in [0, n), floored
+                "_bounds": [0.0, float(len(choices))],
+            }
+        )
+    return rows
+
+
+def _number(v) -> float | None:
+    return None if v is None or not np.isfinite(v) else float(v)

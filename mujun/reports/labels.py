@@ -50,6 +50,7 @@ COLUMN_LABELS = {
     "rd_test": "研发投入考核",
     "surcharge_rate": "差别电价（元/千瓦时）",
     "surcharge": "差别电费（万元）",
+    "surcharge_refund": "差别电费返还（万元）",
     "industry_tax_per_mu": "行业亩均税收（万元/亩）",
     "land_tax_relief_share": "土地使用税减免比例",
     "land_tax_relief": "土地使用税减免（万元）",
@@ -71,5 +72,10 @@ for _i in INDICATORS.values():
     COLUMN_LABELS[f"score_{_i.id}"] = f"{_i.name_zh}得分"
 
 
-def label(column: str) -> str:
+def label(column: str, methodology=None) -> str:
+    """The column's Chinese header; a preset's own lever (`lever_<id>`) is named by the preset."""
+    if column.startswith("lever_") and methodology is not None:
+        for lever in methodology.policy.levers:
+            if column == f"lever_{lever.id}":
+                return f"{lever.name}（{lever.unit}）"
     return COLUMN_LABELS.get(column, column)

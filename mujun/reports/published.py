@@ -79,11 +79,13 @@ def _readable(frame: pl.DataFrame) -> pl.DataFrame:
     return out.select(order)
 
 
-def _write_sheet(book: xlsxwriter.Workbook, name: str, frame: pl.DataFrame, formats: dict) -> None:
+def _write_sheet(
+    book: xlsxwriter.Workbook, name: str, frame: pl.DataFrame, formats: dict, methodology=None
+) -> None:
     sheet = book.add_worksheet(name)
     header = formats["header"]
     for c, column in enumerate(frame.columns):
-        sheet.write_string(0, c, label(column), header)
+        sheet.write_string(0, c, label(column, methodology), header)
         kind = None if frame.schema[column] == pl.String else _kind(column)
         width = 12 if kind else 16
         if column in ("name", "reason", "occupant_usccs", "industry"):
@@ -194,7 +196,7 @@ def write_published(ev: Evaluation, path: str | Path, audience: Audience | None 
             for c in part.columns
             if c.startswith(("ind_", "score_")) and part.get_column(c).null_count() == part.height
         ]
-        _write_sheet(book, LIST_LABELS[name], part.drop(empty), formats)
+        _write_sheet(book, LIST_LABELS[name], part.drop(empty), formats, ev.methodology)
     _write_sheet(book, "宗地", _readable(parcels), formats)
     book.close()
 

@@ -445,6 +445,7 @@ def profile(request, uscc: str):
         if request.user.has_perm("mujun.view_objection", firm)
         else Objection.objects.none()
     )
+    measures = _measures(latest, show_tax) if latest else []
     publicity = None
     if latest is not None and latest["run"].objection_deadline is not None:
         run = latest["run"]
@@ -470,6 +471,7 @@ def profile(request, uscc: str):
             "changes": changes,
             "latest": latest,
             "publicity": publicity,
+            "measures": measures,
             "shares": shares,
             "show_tax": show_tax,
             "figures": figures,
@@ -482,6 +484,22 @@ def profile(request, uscc: str):
             "list_names": LIST_NAMES,
         },
     )
+
+
+def _measures(latest: dict, show_tax: bool) -> list[dict]:
+    """What the firm's grade brings it in the latest year, each amount with its label and unit:
+    the electricity surcharge and its refund, the land-use-tax relief (with the firm's tax: its
+    tier is set by it), and the preset's other levers."""
+    m = services.methodology_of(latest["run"].preset)
+    columns = ["surcharge", "surcharge_refund"]
+    if show_tax:
+        columns.append("land_tax_relief")
+    columns += [f"lever_{lever.id}" for lever in m.policy.levers]
+    return [
+        {"label": column_label(c, m), "value": latest["v"][c]}
+        for c in columns
+        if latest["v"].get(c) is not None
+    ]
 
 
 def _glance(years: list[dict], table: list[dict], show_tax: bool) -> list[dict]:

@@ -198,11 +198,35 @@ def test_a_broken_dataset_is_refused_with_every_problem_named(district, tmp_path
         ["evaluate", "d", "--out", "r.csv"],  # --year missing
         ["evaluate", "d", "--year", "twenty"],
         ["synth", "--enterprises", "800"],  # --out missing
+        ["sensitivity", "d", "--year", "2022", "--draws", "5", "--sobol", "24"],  # not 2^k
+        ["sensitivity", "d", "--year", "2022", "--draws", "5", "--sobol-out", "s.csv"],
+        ["sensitivity", "d", "--year", "2022", "--draws", "5", "--sobol", "8", "--spread", "0",
+         "--methods", "preset"],  # nothing varies
         ["frobnicate"],
     ],
-)
+)  # fmt: skip
 def test_usage_errors_exit_2(district, args):
     assert run(*args, cwd=district).returncode == 2
+
+
+def test_sensitivity_adds_sobol_indices_and_repeats_with_its_seed(district):
+    args = ["sensitivity", "d", "--year", "2022", "--draws", "20", "--seed", "3"]
+    plain = run(*args, cwd=district)
+    assert plain.returncode == 0, plain.stderr
+    assert "rank stability per list" in plain.stdout and "Sobol" not in plain.stdout
+    for name in ("s1.csv", "s2.csv"):
+        done = run(*args, "--sobol", "16", "--sobol-out", name, cwd=district)
+        assert done.returncode == 0, done.stderr
+        assert "rank stability per list" in done.stdout  # the Monte Carlo is still there
+        assert "Sobol' indices" in done.stdout and "benchmark" in done.stdout
+    assert (district / "s1.csv").read_bytes() == (district / "s2.csv").read_bytes()
+    s = pl.read_csv(district / "s1.csv")
+    assert s.columns == [
+        "group", "list", "target", "target_label", "input", "input_label",
+        "S1", "S1_conf", "ST", "ST_conf",
+    ]  # fmt: skip
+    assert set(s["target"]) == {"rank_shift", "grade_change"}
+    assert "基准值方法" in s["input_label"].to_list()
 
 
 def test_bad_input_exits_1(district):

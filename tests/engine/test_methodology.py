@@ -143,12 +143,11 @@ def test_a_number_without_a_source_is_refused_with_its_path():
     assert "none for: groups.below.indicators.0.weight, groups.below.indicators.1.weight" in str(
         err.value
     )
-    # a table's provenance covers what it holds: [rd_test] sources both of its bars
-    rd = text.index("[rd_test]")
-    unsourced = text[:rd] + text[rd:].replace("source = ", "# source = ", 1)
+    # a table's provenance covers what it holds, nested tables too: [commitments] and its clawback
+    keys = re.search(r"\[commitments\]\n(illustrative = true\nsource = .*\n)", text)
     with pytest.raises(MethodologyError) as err:
-        parse_methodology(unsourced, "county.toml")
-    assert "rd_test.min_expense, rd_test.min_intensity" in str(err.value)
+        parse_methodology(text.replace(keys.group(1), ""), "county.toml")
+    assert "commitments.grace_years, commitments.tolerance, commitments.clawback." in str(err.value)
 
 
 def test_every_number_has_a_provenance_and_the_illustrative_ones_are_listed():
@@ -198,9 +197,9 @@ def test_a_variant_brings_its_own_provenance():
     assert variant.provenance["lowland.tax_per_mu_below"].source.startswith("东阳: 亩产税收 < 5")
     assert variant.provenance["lowland.idle_years"] == PRESET.provenance["lowland.idle_years"]
     head = 'extends = "zhenhai"\nname = "county"\ntitle = "县"\n'
-    # zhenhai's [rd_test] source covers zhenhai's bars, not a number the variant writes
-    with pytest.raises(MethodologyError, match=r"none for: rd_test\.min_expense"):
-        parse_methodology(head + "[rd_test]\nmin_expense = 50.0\n", "county.toml")
+    # zhenhai's [commitments] keys cover zhenhai's numbers there, not one the variant writes
+    with pytest.raises(MethodologyError, match=r"none for: commitments\.grace_years"):
+        parse_methodology(head + "[commitments]\ngrace_years = 2\n", "county.toml")
     # a number laid over an annotated one replaces it whole, with its own provenance
     county = parse_methodology(
         head + '[scoring]\ncap = { value = 2.0, source = "县 2024 办法" }\n', "county.toml"
