@@ -32,6 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = Path(__file__).resolve().parent / "out"
+PRESET = ROOT / "tests" / "presets" / "zhenhai-v1.toml"
+"""The rules the pandas baseline implements (zhenhai before issue 13): both sides run the same."""
 YEARS = list(range(2016, 2023))
 SEED = 7
 DEFAULT_ENTERPRISES = 150_000
@@ -137,7 +139,7 @@ def work_engine(data: Path, years: list[int], runs: int, results: Path) -> dict:
     from mujun.methodologies import load_methodology
     from mujun.synth import synthesize
 
-    m = load_methodology("zhenhai")
+    m = load_methodology(PRESET)
     # warm-up: imports, Polars' thread pool and kernels, on a tiny district
     tiny = Dataset.from_frames(**synthesize(300, years, seed=1))
     evaluate_years(tiny, years, m)
@@ -208,7 +210,7 @@ def work_pandas(data: Path, years: list[int], runs: int, results: Path) -> dict:
     from bench.pandas_baseline import PandasBaseline, results_frames, to_pandas
     from mujun.methodologies import load_methodology
 
-    m = load_methodology("zhenhai")
+    m = load_methodology(PRESET)
     t0 = time.perf_counter()
     tables = _parquet_tables(data)
     frames = {name: to_pandas(frame) for name, frame in tables.items()}

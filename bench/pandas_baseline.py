@@ -77,8 +77,12 @@ def supported(m: Methodology) -> None:
     for name, group in m.groups.items():
         if group.benchmark != "aggregate" or any(s.benchmark for s in group.indicators):
             problems.append(f"groups.{name}: only aggregate benchmarks")
-    if m.grading.method != "shares":
-        problems.append("grading: only rank shares")
+        if group.classes is not None:
+            problems.append(f"groups.{name}: no industry classes")
+    if m.grading.method != "shares" or m.grading.lists:
+        problems.append("grading: only rank shares, the same in every list")
+    if m.scoring.missing_denominator != "group_average" or m.scoring.group_average_for:
+        problems.append("scoring: only the group average for every missing denominator")
     if m.land.tenant_policy != "separate":
         problems.append("land.tenant_policy: only separate")
     if m.land.parcel_benchmark != "aggregate" or any(s.benchmark for s in m.land.parcel_indicators):

@@ -175,6 +175,27 @@ def _summary(ev) -> Table:
     return table
 
 
+def _at_cap(ev) -> Table | None:
+    """Where the preset caps scores: the share of each list at the cap, per indicator."""
+    from mujun.reports.labels import LIST_LABELS
+
+    if ev.methodology.scoring.cap is None:
+        return None
+    rows = ev.at_cap()
+    table = Table(title=f"firms at the score cap ({ev.methodology.scoring.cap:g} × weight)")
+    for col in ("list", "indicator", "at cap", "of", "share"):
+        table.add_column(col, justify="left" if col in ("list", "indicator") else "right")
+    for r in rows.iter_rows(named=True):
+        table.add_row(
+            f"{LIST_LABELS.get(r['list'], r['list'])} ({r['list']})",
+            r["indicator"],
+            str(r["at_cap"]),
+            str(r["firms"]),
+            f"{r['share']:.1%}" if r["share"] is not None else "—",
+        )
+    return table
+
+
 def _illustrative(m) -> str:
     n = len(m.illustrative(evaluation=True))
     return (
@@ -213,6 +234,8 @@ def evaluate(
         if parcels is not None:
             write_parcels(ev, parcels)
     console.print(_summary(ev))
+    if (capped := _at_cap(ev)) is not None:
+        console.print(capped)
     console.print(
         f"methodology {m.name} sha256 {ev.methodology_hash[:16]}… · input sha256 {ev.input_hash[:16]}…"
     )
@@ -1043,6 +1066,8 @@ def demo(
                 write_parcels(ev, out / "results" / f"parcels-{year}.csv")
     last = results[max(results)]
     console.print(_summary(last))
+    if (capped := _at_cap(last)) is not None:
+        console.print(capped)
     console.print(_district_table(results))
     console.print(_parcels_table(last, best=True))
     console.print(_parcels_table(last, best=False))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import polars as pl
 
@@ -11,6 +12,8 @@ from mujun.dataset.schema import TABLE
 from mujun.dataset.uscc import make_uscc
 
 M2_PER_MU = 10000 / 15
+ZHENHAI_V1 = Path(__file__).parent / "presets" / "zhenhai-v1.toml"
+"""The `zhenhai` preset before issue 13, for tests of the engine's arithmetic under its rules."""
 DIVISION = "330211002"  # 蛟川街道
 
 

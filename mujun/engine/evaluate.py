@@ -15,13 +15,13 @@ import polars as pl
 
 from mujun.dataset import Dataset
 from mujun.engine.errors import EngineError
-from mujun.engine.grading import grade_expr, rank_expr, worse
+from mujun.engine.grading import list_grade_expr, rank_expr, worse
 from mujun.engine.indicators import INDICATORS
 from mujun.engine.land import allocate, enterprise_land, main_parcel
 from mujun.engine.methodology import Methodology
 from mujun.engine.parcels import parcel_view
 from mujun.engine.policy import land_tax_relief, levers, rd_test, surcharge
-from mujun.engine.scoring import BENCHMARK_SCHEMA, score_group
+from mujun.engine.scoring import BENCHMARK_SCHEMA, cap_shares, score_group, value_expr
 from mujun.engine.tax import adjusted_tax
 
 LISTS = ("above", "below", "below_small", "tenant")
@@ -56,6 +56,7 @@ EXTRAS = (
     "industry_tax_per_mu",
     "land_tax_relief_share",
     "land_tax_relief",
+    "benchmark_class",
 )
 
 
@@ -80,6 +81,12 @@ class Evaluation:
         """SHA-256 of the input dataset (computed once, when first asked for)."""
         return self.dataset.fingerprint()
 
+    def at_cap(self) -> pl.DataFrame:
+        """Per list and indicator, the evaluated firms at the preset's cap (none without a cap)."""
+        m = self.methodology
+        specs = {g: spec.indicators for g, spec in m.groups.items()}
+        return cap_shares(self.enterprises, specs, m.scoring.cap)
+
 
 def output_columns(methodology: Methodology) -> list[str]:
     ids = methodology.indicator_ids()
@@ -89,6 +96,7 @@ def output_columns(methodology: Methodology) -> list[str]:
         *[f"score_{i}" for i in ids],
         *CONTRACT_TAIL,
         *EXTRAS,
+        *[f"bm_{i}" for i in ids],
         *[f"lever_{lever.id}" for lever in methodology.policy.levers],
     ]
 
@@ -257,6 +265,28 @@ def evaluate(
                     f"{source.get(col, col)} missing (缺少数据)",
                 )
             )
+        # a denominator missing or zero where the preset gives no average score: not scored
+        for s in spec.indicators:
+            if m.scoring.missing_rule(s.id) != "no_data":
+                continue
+            ind = INDICATORS[s.id]
+            if ind.denominator == "land_mu":  # no land is its own status
+                continue
+            den = pl.col(ind.denominator)
+            shown = {"electricity_10k_kwh": "electricity_kwh"}.get(ind.denominator, ind.denominator)
+            missing_notes.append(
+                _note(
+                    (pl.col("group") == group)
+                    & pl.col(ind.numerator).is_not_null()
+                    & value_expr(s.id).is_null(),
+                    pl.format(
+                        "{} {}: {} cannot be computed (缺少数据，请核实)",
+                        pl.lit(shown),
+                        pl.when(den.is_null()).then(pl.lit("missing")).otherwise(pl.lit("is 0")),
+                        pl.lit(s.id),
+                    ),
+                )
+            )
     firms = firms.with_columns(
         pl.concat_str(missing_notes, separator="; ", ignore_nulls=True).alias("_missing")
     )
@@ -289,6 +319,7 @@ def evaluate(
             year,
             group,
             spec.min_peers,
+            spec.classes,
         )
         scored.append(part)
         benchmarks.append(bm)
@@ -298,6 +329,8 @@ def evaluate(
         for prefix in ("ind_", "score_", "bm_"):
             if f"{prefix}{i}" not in firms.columns:
                 firms = firms.with_columns(pl.lit(None, pl.Float64).alias(f"{prefix}{i}"))
+    if "benchmark_class" not in firms.columns:
+        firms = firms.with_columns(pl.lit(None, pl.String).alias("benchmark_class"))
     firms = firms.with_columns(
         pl.when(pl.col("_scorable"))
         .then(pl.col("score_sum") + pl.col("bonus") - pl.col("deduction"))
@@ -310,7 +343,7 @@ def evaluate(
             shown = {"electricity_10k_kwh": "electricity_kwh"}.get(den, den)
             rule = (
                 "group average score"
-                if m.scoring.missing_denominator == "group_average"
+                if m.scoring.missing_rule(s.id) == "group_average"
                 else "score 0"
             )
             denominator_notes.append(
@@ -333,7 +366,7 @@ def evaluate(
     firms = firms.with_columns(
         pl.when(vetoed)
         .then(pl.lit("D"))
-        .otherwise(grade_expr(m.grading, "total_score", "list", "_gradable"))
+        .otherwise(list_grade_expr(m.grading, "total_score", "list", "_gradable"))
         .alias("own_grade")
     )
 

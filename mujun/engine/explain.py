@@ -94,6 +94,7 @@ def contributions(ev: Evaluation, uscc: str) -> pl.DataFrame:
                 "unit": INDICATORS[spec.id].unit,
                 "value": firm[col],
                 "benchmark": firm[f"bm_{spec.id}"],
+                "benchmark_class": firm.get("benchmark_class"),
                 "weight": spec.weight,
                 "score": score,
                 "share_of_total": score / total if score is not None and total else None,
@@ -120,9 +121,13 @@ def target(ev: Evaluation, uscc: str) -> tuple[str | None, float | None]:
     if firm["status"] != "evaluated" or own is None or own == GRADES[0]:
         return None, None
     better = GRADES[GRADES.index(own) - 1]
-    grading = ev.methodology.grading
-    if grading.method == "thresholds":
-        return better, grading.thresholds[better]
+    rule = ev.methodology.grading.rule(firm["list"])
+    floor = rule.floors().get(better)
+    if rule.method == "thresholds":
+        return better, floor
+    share = sum(rule.shares[g] for g in GRADES[: GRADES.index(better) + 1])
+    if rule.method == "both" and share >= 1 - 1e-9:
+        return better, floor  # every rank is within the share: only the floor binds
     peers = ev.detail.filter(
         (pl.col("list") == firm["list"])
         & (pl.col("status") == "evaluated")
@@ -130,7 +135,8 @@ def target(ev: Evaluation, uscc: str) -> tuple[str | None, float | None]:
     )
     if peers.height == 0:
         return better, None
-    return better, peers["total_score"].min()
+    weakest = peers["total_score"].min()
+    return better, weakest if floor is None else max(weakest, floor)
 
 
 def _indicator_change(ev: Evaluation, firm: dict, spec, gap: float) -> Change:

@@ -5,6 +5,8 @@ total score (1 = best, ties share the better rank). A unit gets the first grade 
 share s exceeds the share of units ahead of it: (r − 1) < s × n for rank r among n. So the top
 25 % are A, rounding in the firm's favour (a list of one is A, 5 % of 8 firms is no D), and ties at
 a cut go to the better grade. By thresholds: the first grade whose minimum score is reached.
+By both: the first grade whose share and threshold (where it has one) are both met, so that a
+threshold can make D a floor rather than a quota. Each list may have its own rule.
 Scores are compared unrounded.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from mujun.engine.methodology import GRADES, Grading
+from mujun.engine.methodology import GRADES, GradeRule, Grading
 
 _EPS = 1e-9
 """Slack for the float product share × n (e.g. 0.7 × 10), never applied to scores."""
@@ -20,31 +22,42 @@ _EPS = 1e-9
 GRADE_ORDER = {g: i for i, g in enumerate(GRADES)}
 
 
-def grade_expr(grading: Grading, score: str, partition: str, eligible: str) -> pl.Expr:
-    """The grade of each eligible unit within its partition (null for the others)."""
+def grade_expr(rule: GradeRule, score: str, partition: str, eligible: str) -> pl.Expr:
+    """The grade of each eligible unit within its partition (null for the others), by one rule."""
     s = pl.col(score)
-    if grading.method == "thresholds":
-        t = grading.thresholds
-        grade = (
-            pl.when(s >= t["A"])
-            .then(pl.lit("A"))
-            .when(s >= t["B"])
-            .then(pl.lit("B"))
-            .when(s >= t["C"])
-            .then(pl.lit("C"))
-            .otherwise(pl.lit("D"))
-        )
-        return pl.when(pl.col(eligible)).then(grade)
-    ranked = pl.when(pl.col(eligible)).then(s)
-    rank = ranked.rank("min", descending=True).over(partition).cast(pl.Int64)
-    n = pl.col(eligible).sum().over(partition)
-    cumulative = 0.0
+    floors = rule.floors()
+    within: dict[str, pl.Expr] = {}
+    if rule.method in ("shares", "both"):
+        ranked = pl.when(pl.col(eligible)).then(s)
+        rank = ranked.rank("min", descending=True).over(partition).cast(pl.Int64)
+        n = pl.col(eligible).sum().over(partition)
+        cumulative = 0.0
+        for g in GRADES[:-1]:
+            cumulative += rule.shares[g]
+            within[g] = (rank - 1) < n * cumulative - _EPS
     grade = None
     for g in GRADES[:-1]:
-        cumulative += grading.shares[g]
-        cond = (rank - 1) < n * cumulative - _EPS
+        cond = within.get(g)
+        if g in floors:
+            reached = s >= floors[g]
+            cond = reached if cond is None else cond & reached
+        if cond is None:
+            continue
         grade = pl.when(cond).then(pl.lit(g)) if grade is None else grade.when(cond).then(pl.lit(g))
-    return pl.when(pl.col(eligible)).then(grade.otherwise(pl.lit(GRADES[-1])))
+    last = pl.lit(GRADES[-1])
+    return pl.when(pl.col(eligible)).then(last if grade is None else grade.otherwise(last))
+
+
+def list_grade_expr(grading: Grading, score: str, partition: str, eligible: str) -> pl.Expr:
+    """Grades within each list (`partition` holds the list name), each list by its own rule."""
+    expr = grade_expr(grading, score, partition, eligible)
+    for name, rule in sorted(grading.lists.items()):
+        expr = (
+            pl.when(pl.col(partition) == name)
+            .then(grade_expr(rule, score, partition, eligible))
+            .otherwise(expr)
+        )
+    return expr
 
 
 def worse(a: pl.Expr, b: pl.Expr) -> pl.Expr:

@@ -30,6 +30,7 @@ from mujun.engine.indicators import INDICATORS
 Grade = Literal["A", "B", "C", "D"]
 GRADES: tuple[str, ...] = ("A", "B", "C", "D")
 BenchmarkMethod = Literal["aggregate", "mean", "median", "fixed", "industry_division"]
+ListName = Literal["above", "below", "below_small", "tenant"]
 
 
 class _Model(BaseModel):
@@ -84,6 +85,42 @@ class IndicatorSpec(_Model):
         return v
 
 
+class IndustryClasses(_Model):
+    """分类分业: each indicator benchmarked within the unit's industry class, by the group's
+    statistic (aggregate, mean or median) over the class's scorable units.
+
+    A class is a GB/T 4754 division (the first 2 digits of industry_code), or a named set of
+    divisions in `merge`. A class with fewer than `min_firms` scorable units is small: `small =
+    "pooled"` benchmarks all small classes together as one class ("pooled"), itself using the
+    group's benchmark when it is still under `min_firms`; `small = "group"` gives them the group's.
+    """
+
+    min_firms: int = Field(10, ge=1)
+    small: Literal["pooled", "group"] = "pooled"
+    merge: dict[str, list[str]] = {}
+    """Class name → the divisions benchmarked together (e.g. 石化 = 25, 26, 28)."""
+    source: str = ""
+
+    @field_validator("merge")
+    @classmethod
+    def _divisions(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        seen: set[str] = set()
+        for name, codes in v.items():
+            if name in ("pooled", "group") or not name:
+                raise ValueError(f"class name {name!r} is reserved")
+            if not codes:
+                raise ValueError(f"class {name!r} lists no division")
+            for code in codes:
+                if not (code.isdigit() and len(code) == 2):
+                    raise ValueError(
+                        f"class {name!r}: {code!r} is not a 2-digit GB/T 4754 division"
+                    )
+                if code in seen:
+                    raise ValueError(f"division {code} is in two classes")
+                seen.add(code)
+        return v
+
+
 class GroupSpec(_Model):
     """The indicators of a scale group (`above` or `below`) and how their benchmarks are set (step 6)."""
 
@@ -91,6 +128,8 @@ class GroupSpec(_Model):
     benchmark: BenchmarkMethod = "aggregate"
     min_peers: int = Field(5, ge=1)
     """industry_division: a division with fewer evaluated firms uses the group benchmark instead."""
+    classes: IndustryClasses | None = None
+    """分类分业 benchmarks (with benchmark aggregate, mean or median); None = one per group."""
 
     @model_validator(mode="after")
     def _unique(self) -> GroupSpec:
@@ -98,8 +137,14 @@ class GroupSpec(_Model):
         if len(set(ids)) != len(ids):
             raise ValueError(f"indicator listed twice: {ids}")
         for spec in self.indicators:
-            if (spec.benchmark or self.benchmark) == "fixed" and not spec.fixed:
+            method = spec.benchmark or self.benchmark
+            if method == "fixed" and not spec.fixed:
                 raise ValueError(f"{spec.id}: benchmark 'fixed' needs fixed values by year")
+            if self.classes is not None and method in ("fixed", "industry_division"):
+                raise ValueError(
+                    f"{spec.id}: industry classes take benchmark aggregate, mean or median, "
+                    f"not {method!r}"
+                )
         return self
 
     def method(self, spec: IndicatorSpec) -> str:
@@ -144,32 +189,87 @@ class Scoring(_Model):
 
     cap: float | None = Field(None, gt=0)
     """A score is capped at cap × weight; None = no cap (黄岩)."""
-    missing_denominator: Literal["group_average", "zero"] = "group_average"
+    cap_source: str = ""
+    """Where the cap comes from (a cap is a choice with consequences: say whose)."""
+    missing_denominator: Literal["group_average", "zero", "no_data"] = "group_average"
     """A firm without a denominator (no emissions data, or zero) gets the group's average score
-    for that item (黄岩), or zero."""
+    for that item (黄岩), or zero, or is not scored (`no_data`, the missing item in its reason)."""
+    group_average_for: list[str] = []
+    """Indicators that take the group's average score whatever `missing_denominator` says (黄岩:
+    va_per_emission, for a firm without emissions data)."""
+
+    @field_validator("group_average_for")
+    @classmethod
+    def _indicators(cls, v: list[str]) -> list[str]:
+        for i in v:
+            if i not in INDICATORS:
+                raise ValueError(f"unknown indicator {i!r}; known: {', '.join(INDICATORS)}")
+        return v
+
+    def missing_rule(self, indicator_id: str) -> str:
+        """The rule for a unit without this indicator's denominator."""
+        if indicator_id in self.group_average_for:
+            return "group_average"
+        return self.missing_denominator
 
 
-class Grading(_Model):
-    """Step 7: grades by rank shares within each list, or by score thresholds."""
+class GradeRule(_Model):
+    """Step 7 for one list: grades by rank shares, by score thresholds, or by both.
 
-    method: Literal["shares", "thresholds"] = "shares"
+    `both`: a unit gets the best grade whose every rule it meets — its rank within the cumulative
+    share, and its score at or above the grade's threshold and those of the grades below it (a
+    grade without a threshold has none of its own). So shares A 0.25, B 0.45, C 0.30, D 0 with
+    thresholds {C = 50} grade the top quarter A, the next 45 % B, and D only below 50 points: D
+    is a floor, not a quota.
+    """
+
+    method: Literal["shares", "thresholds", "both"] = "shares"
     shares: dict[Grade, float] = {"A": 0.25, "B": 0.45, "C": 0.25, "D": 0.05}
     thresholds: dict[Literal["A", "B", "C"], float] = {"A": 120.0, "B": 90.0, "C": 60.0}
-    """Lowest total score for each grade; below C's is D."""
+    """Lowest total score for each grade; below C's is D. With `both`, any of A, B, C."""
+    source: str = ""
 
     @model_validator(mode="after")
-    def _consistent(self) -> Grading:
+    def _consistent(self) -> GradeRule:
         if set(self.shares) != set(GRADES):
             raise ValueError("shares must give A, B, C and D")
         if any(v < 0 for v in self.shares.values()) or abs(sum(self.shares.values()) - 1) > 1e-9:
             raise ValueError(f"shares must be ≥ 0 and add up to 1, got {self.shares}")
         t = self.thresholds
-        if set(t) != {"A", "B", "C"} or not t["A"] >= t["B"] >= t["C"]:
+        if self.method == "thresholds" and set(t) != {"A", "B", "C"}:
+            raise ValueError(f"thresholds need A, B and C, got {t}")
+        if self.method == "both" and "thresholds" not in self.model_fields_set:
+            raise ValueError("method 'both' needs thresholds for at least one grade")
+        given = [t[g] for g in ("A", "B", "C") if g in t]
+        if given != sorted(given, reverse=True):
             raise ValueError(f"thresholds need A ≥ B ≥ C, got {t}")
         return self
 
+    def floors(self) -> dict[str, float]:
+        """The lowest score for each grade A, B, C, counting the thresholds of the grades below it
+        (a better grade never asks less); grades with no threshold at all are left out."""
+        if self.method == "shares":
+            return {}
+        out: dict[str, float] = {}
+        floor = None
+        for g in ("C", "B", "A"):
+            if g in self.thresholds:
+                floor = self.thresholds[g] if floor is None else max(floor, self.thresholds[g])
+            if floor is not None:
+                out[g] = floor
+        return out
+
     def unused_fields(self) -> set[str]:
-        return {"thresholds"} if self.method == "shares" else {"shares"}
+        return {"shares": {"thresholds"}, "thresholds": {"shares"}}.get(self.method, set())
+
+
+class Grading(GradeRule):
+    """Step 7: the grade rule of every list, unless `lists` gives a list its own."""
+
+    lists: dict[ListName, GradeRule] = {}
+
+    def rule(self, list_name: str) -> GradeRule:
+        return self.lists.get(list_name, self)
 
 
 class Bonus(_Model):

@@ -14,7 +14,7 @@ import polars as pl
 
 from mujun.engine.errors import EngineError
 from mujun.engine.indicators import INDICATORS
-from mujun.engine.methodology import IndicatorSpec, Scoring
+from mujun.engine.methodology import IndicatorSpec, IndustryClasses, Scoring
 
 BENCHMARK_SCHEMA = {
     "group": pl.String,
@@ -88,6 +88,46 @@ def _division_benchmarks(frame: pl.DataFrame, spec: IndicatorSpec, min_peers: in
     )
 
 
+def benchmark_class(classes: IndustryClasses) -> pl.Expr:
+    """Each unit's industry class (分类分业): its division, its `merge` class, "pooled" for the
+    small classes benchmarked together, or "group" for those that take the group's benchmark.
+    Class sizes count the scorable units of the frame (one group); the others have no class."""
+    division = pl.col("industry_division")
+    merged = {d: name for name, codes in classes.merge.items() for d in codes}
+    base = division.replace_strict(merged, default=division, return_dtype=pl.String)
+    size = pl.col("_scorable").sum().over(base)
+    small = base.is_null() | (size < classes.min_firms)
+    if classes.small == "pooled":
+        pooled = (pl.col("_scorable") & small).sum()
+        fallback = (
+            pl.when(pooled >= classes.min_firms).then(pl.lit("pooled")).otherwise(pl.lit("group"))
+        )
+    else:
+        fallback = pl.lit("group")
+    cls = pl.when(small).then(fallback).otherwise(base)
+    return pl.when(pl.col("_scorable")).then(cls).alias("benchmark_class")
+
+
+def _class_benchmarks(frame: pl.DataFrame, spec: IndicatorSpec, method: str) -> pl.DataFrame:
+    """(benchmark_class, _cls_bm, _cls_n) for one indicator, by the group's statistic, sorted."""
+    ind = INDICATORS[spec.id]
+    value = pl.col(f"ind_{spec.id}")
+    ok = pl.col("_scorable") & value.is_not_null() & (pl.col("benchmark_class") != "group")
+    if method == "mean":
+        stat = value.mean()
+    elif method == "median":
+        stat = value.median()
+    else:
+        den = pl.col(ind.denominator).sum()
+        stat = pl.when(den > 0).then(pl.col(ind.numerator).sum() / den)
+    return (
+        frame.filter(ok)
+        .group_by("benchmark_class")
+        .agg(stat.cast(pl.Float64).alias("_cls_bm"), pl.len().cast(pl.Int64).alias("_cls_n"))
+        .sort("benchmark_class")
+    )
+
+
 def score_group(
     frame: pl.DataFrame,
     specs: list[IndicatorSpec],
@@ -96,16 +136,21 @@ def score_group(
     year: int,
     group: str,
     min_peers: int = 5,
+    classes: IndustryClasses | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Add `ind_<id>`, `bm_<id>` and `score_<id>` columns for one group's units, and `score_sum`.
 
     `frame` carries the numerator and denominator columns, `industry_division` (2-digit GB/T 4754)
-    and `_scorable` (the unit takes part in benchmarks and is scored). Returns the frame and a
-    benchmark table (one row per indicator, plus one per industry division where used).
+    and `_scorable` (the unit takes part in benchmarks and is scored). With `classes` each unit is
+    benchmarked within its industry class (`benchmark_class`). Returns the frame and a benchmark
+    table (one row per indicator, plus one per industry division or class where used; a class's
+    name is in the `industry_division` column).
     """
     frame = frame.with_columns(
         [pl.when(pl.col("_scorable")).then(value_expr(s.id)).alias(f"ind_{s.id}") for s in specs]
     )
+    if classes is not None:
+        frame = frame.with_columns(benchmark_class(classes))
     group_bm = _group_benchmarks(frame, specs, method_of, year, group)
     rows = []
     score_cols = []
@@ -113,7 +158,17 @@ def score_group(
         method, bm, n = group_bm[spec.id]
         rows.append((group, spec.id, method, None, bm, n))
         bm_expr = pl.lit(bm, pl.Float64)
-        if method == "industry_division":
+        if classes is not None:
+            by_class = _class_benchmarks(frame, spec, method)
+            rows += [
+                (group, spec.id, method, c, b, k)
+                for c, b, k in by_class.select("benchmark_class", "_cls_bm", "_cls_n").iter_rows()
+            ]
+            frame = frame.join(by_class, on="benchmark_class", how="left", maintain_order="left")
+            frame = frame.with_columns(
+                pl.coalesce(pl.col("_cls_bm"), bm_expr).alias(f"bm_{spec.id}")
+            ).drop("_cls_bm", "_cls_n")
+        elif method == "industry_division":
             divisions = _division_benchmarks(frame, spec, min_peers)
             rows += [
                 (group, spec.id, method, d, b, k)
@@ -132,11 +187,12 @@ def score_group(
         upper = spec.weight * scoring.cap if scoring.cap is not None else None
         frame = frame.with_columns(raw.clip(0.0, upper).alias(f"score_{spec.id}"))
         score_cols.append(f"score_{spec.id}")
-    # missing or zero denominators: the group's average score for that item, or zero
+    # missing or zero denominators: the group's average score for that item, or zero (a unit
+    # under `no_data` is not scorable: the caller has taken it out)
     fills = []
     for spec in specs:
         col = pl.col(f"score_{spec.id}")
-        if scoring.missing_denominator == "group_average":
+        if scoring.missing_rule(spec.id) == "group_average":
             average = col.filter(pl.col("_scorable") & col.is_not_null()).mean().fill_null(0.0)
         else:
             average = pl.lit(0.0)
@@ -155,3 +211,48 @@ def score_group(
     )
     benchmarks = pl.DataFrame(rows, schema=BENCHMARK_SCHEMA, orient="row")
     return frame, benchmarks
+
+
+def cap_shares(enterprises: pl.DataFrame, specs: dict[str, list[IndicatorSpec]], cap: float | None):
+    """Per list and indicator: the evaluated firms scored, how many sit at the cap, and their
+    share (empty without a cap). `specs` maps each group to its indicators."""
+    schema = {
+        "list": pl.String,
+        "indicator": pl.String,
+        "cap_points": pl.Float64,
+        "firms": pl.Int64,
+        "at_cap": pl.Int64,
+        "share": pl.Float64,
+    }
+    if cap is None:
+        return pl.DataFrame(schema=schema)
+    parts = []
+    evaluated = enterprises.filter(pl.col("status") == "evaluated")
+    for group, group_specs in specs.items():
+        part = evaluated.filter(pl.col("group") == group)
+        for spec in group_specs:
+            score, points = pl.col(f"score_{spec.id}"), spec.weight * cap
+            parts.append(
+                part.group_by("list")
+                .agg(
+                    score.is_not_null().sum().cast(pl.Int64).alias("firms"),
+                    (score >= points * (1 - 1e-12)).sum().cast(pl.Int64).alias("at_cap"),
+                )
+                .with_columns(
+                    pl.lit(spec.id).alias("indicator"),
+                    pl.lit(points, pl.Float64).alias("cap_points"),
+                    (pl.col("at_cap") / pl.col("firms")).alias("share"),
+                )
+                .select(list(schema))
+            )
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    order = {"above": 0, "below": 1, "below_small": 2, "tenant": 3}
+    return (
+        pl.concat(parts)
+        .cast(schema)
+        .sort(
+            pl.col("list").replace_strict(order, default=9, return_dtype=pl.Int64),
+            maintain_order=True,
+        )
+    )

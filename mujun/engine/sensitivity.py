@@ -78,19 +78,27 @@ def _ahead(scores: np.ndarray, lists: np.ndarray) -> np.ndarray:
     return ahead
 
 
-def _grades(scores: np.ndarray, ahead: np.ndarray, sizes: np.ndarray, ev: Evaluation) -> np.ndarray:
-    """Grade index (0 = A) of every firm in every draw by the preset's grading: the first grade whose
-    cumulative share exceeds the share of firms strictly ahead (`sizes`: each firm's list size)."""
-    grading = ev.methodology.grading
+def _grades(
+    scores: np.ndarray, ahead: np.ndarray, sizes: np.ndarray, ev: Evaluation, lists: np.ndarray
+) -> np.ndarray:
+    """Grade index (0 = A) of every firm in every draw by the preset's grading, each list by its
+    rule: the first grade whose cumulative share exceeds the share of firms strictly ahead
+    (`sizes`: each firm's list size) and whose floor the score reaches, as the rule has them."""
     grade = np.full(scores.shape, 3, dtype=np.int8)
-    if grading.method == "thresholds":
-        t = grading.thresholds
-        for g, cut in ((2, t["C"]), (1, t["B"]), (0, t["A"])):
-            grade[scores >= cut] = g
-        return grade
-    cumulative = np.cumsum([grading.shares[g] for g in GRADES])[:-1]
-    for g in range(2, -1, -1):
-        grade[ahead < sizes[:, None] * cumulative[g] - 1e-9] = g
+    for name in np.unique(lists):
+        rows = lists == name
+        rule = ev.methodology.grading.rule(str(name))
+        floors = rule.floors()
+        cumulative = np.cumsum([rule.shares[g] for g in GRADES])[:-1]
+        part = grade[rows]
+        for g in range(2, -1, -1):
+            ok = np.ones(part.shape, dtype=bool)
+            if rule.method in ("shares", "both"):
+                ok &= ahead[rows] < sizes[rows][:, None] * cumulative[g] - 1e-9
+            if GRADES[g] in floors:
+                ok &= scores[rows] >= floors[GRADES[g]]
+            part[ok] = g
+        grade[rows] = part
     return grade
 
 
@@ -148,7 +156,7 @@ def monte_carlo(
                 elif cols.size:
                     scores[:, cols] = per_method[m][1] @ w[:, cols] + extra[:, None]
             ahead = _ahead(scores, lists)
-            grades = _grades(scores, ahead, sizes, ev)
+            grades = _grades(scores, ahead, sizes, ev, lists)
             for g in range(4):
                 counts[:, g] += (grades == g).sum(axis=1)
             shift = np.abs(ahead - preset_ahead[:, None])
@@ -320,7 +328,7 @@ def sobol(
         sizes = np.bincount(which)[which]
         nominal = ratios["preset"] @ weights + extra
         nominal_ahead = _ahead(nominal[:, None], lists)
-        nominal_grade = _grades(nominal[:, None], nominal_ahead, sizes, ev)
+        nominal_grade = _grades(nominal[:, None], nominal_ahead, sizes, ev, lists)
         y = {(name, t): np.empty(runs) for name in list_names for t in TARGETS}
         for start in range(0, runs, chunk):
             stop = min(start + chunk, runs)
@@ -331,7 +339,7 @@ def sobol(
                     scores[:, cols] = ratios[m] @ w_runs[start + cols].T + extra[:, None]
             ahead = _ahead(scores, lists)
             shift = np.abs(ahead - nominal_ahead)
-            changed = _grades(scores, ahead, sizes, ev) != nominal_grade
+            changed = _grades(scores, ahead, sizes, ev, lists) != nominal_grade
             for name in list_names:
                 rows = lists == name
                 y[name, "rank_shift"][start:stop] = shift[rows].mean(axis=0)

@@ -54,6 +54,7 @@ COLUMN_LABELS = {
     "industry_tax_per_mu": "行业亩均税收（万元/亩）",
     "land_tax_relief_share": "土地使用税减免比例",
     "land_tax_relief": "土地使用税减免（万元）",
+    "benchmark_class": "基准值行业分类",
     # parcels
     "parcel_id": "宗地编号",
     "owner_uscc": "权利人统一社会信用代码",
@@ -70,6 +71,7 @@ COLUMN_LABELS = {
 for _i in INDICATORS.values():
     COLUMN_LABELS[f"ind_{_i.id}"] = f"{_i.name_zh}（{_i.unit}）"
     COLUMN_LABELS[f"score_{_i.id}"] = f"{_i.name_zh}得分"
+    COLUMN_LABELS[f"bm_{_i.id}"] = f"{_i.name_zh}基准值（{_i.unit}）"
 
 
 def label(column: str, methodology=None) -> str:

@@ -32,11 +32,11 @@ _FORMATS = {
 def _kind(column: str) -> str | None:
     if column in ("rank", "year", "occupants"):
         return "int"
-    if column.endswith("_share") or column == "ind_rd_intensity":
+    if column.endswith("_share") or column in ("ind_rd_intensity", "bm_rd_intensity"):
         return "share"
     if column.startswith("score_") or column in ("total_score", "bonus", "deduction"):
         return "score"
-    if column in ("ind_tax_per_kwh", "surcharge_rate"):
+    if column in ("ind_tax_per_kwh", "bm_tax_per_kwh", "surcharge_rate"):
         return "ratio"
     return "money"
 

@@ -537,6 +537,7 @@ def _summary(ev: Evaluation, frame: pl.DataFrame) -> dict:
         "totals": totals,
         "statuses": statuses,
         "benchmarks": [{k: _clean(v) for k, v in r.items()} for r in ev.benchmarks.to_dicts()],
+        "at_cap": ev.at_cap().to_dicts(),
         "illustrative": len(ev.methodology.illustrative(evaluation=True)),
     }
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from factory import ZHENHAI_V1
 
 from mujun.dataset import Dataset
 from mujun.engine import evaluate_years as engine_evaluate_years
@@ -35,7 +36,7 @@ YEARS = [2020, 2021, 2022]
 
 
 def _agreement(ds: Dataset, years: list[int]):
-    m = load_methodology("zhenhai")
+    m = load_methodology(ZHENHAI_V1)  # the rules the baseline implements
     engine = pb.engine_frames(engine_evaluate_years(ds, years, m), m)
     baseline = pb.results_frames(pb.evaluate_years(ds.tables(), years, m))
     return pb.compare(*engine, *baseline), engine[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -242,9 +243,9 @@ def test_bad_input_exits_1(district):
 def test_a_county_methodology_file(district):
     text = (Path(__file__).parents[2] / "mujun" / "methodologies" / "zhenhai.toml").read_text()
     (district / "county.toml").write_text(
-        text.replace("cap = { value = 3.0", "cap = { value = 2.0").replace(
-            'name = "zhenhai"', 'name = "county"'
-        )
+        text.replace(
+            "[scoring]\n", "[scoring]\ncap = { value = 2.0, illustrative = true }\n"
+        ).replace('name = "zhenhai"', 'name = "county"')
     )
     done = run(
         "evaluate",
@@ -261,6 +262,10 @@ def test_a_county_methodology_file(district):
     c = pl.read_csv(district / "c.csv", infer_schema_length=None)
     above = c.filter(pl.col("group") == "above").get_column("score_tax_per_mu")
     assert above.max() == pytest.approx(60.0)  # the giants hit the cap: 2 × weight 30
+    # a preset with a cap: the summary says how much of each list sits at it
+    at_cap = int((above >= 60.0 - 1e-9).sum())
+    assert "firms at the score cap (2 × weight)" in done.stdout
+    assert re.search(rf"规上 \(above\)\s+│\s+tax_per_mu\s+│\s+{at_cap}\s+│", done.stdout)
     (district / "broken.toml").write_text(text.replace("weight = 30", "weight = -30"))
     bad = run("evaluate", "d", "--year", "2022", "--methodology", "broken.toml", cwd=district)
     assert bad.returncode == 1

@@ -1,4 +1,6 @@
-"""A small district worked by hand, evaluated with the `zhenhai` preset; every number asserted.
+"""A small district worked by hand, evaluated with the `zhenhai-v1` test preset (one aggregate
+benchmark per group, cap 3×, rank shares, average scores for missing denominators); every number
+asserted.
 
 Eight firms in 2022 (land in 亩 = mu; money in 万元):
 - L  规上 landlord of P1 (30 mu, 30,000 m² floor): uses 15,000 m², rents 6,000 m² to T1 and
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from factory import M2_PER_MU
+from factory import M2_PER_MU, ZHENHAI_V1
 from hand_district import T1, T2, YEAR, F, L, M, N, V, Z, district
 
 from mujun.engine import evaluate
@@ -27,7 +29,7 @@ from mujun.methodologies import load_methodology
 
 @pytest.fixture(scope="module")
 def result():
-    return evaluate(district(), YEAR, load_methodology("zhenhai"))
+    return evaluate(district(), YEAR, load_methodology(ZHENHAI_V1))
 
 
 @pytest.fixture(scope="module")
@@ -243,7 +245,7 @@ def test_rd_test_and_policy_amounts(rows):
 
 
 def test_without_the_vat_add_back_the_investing_firm_scores_lower(result, rows):
-    m = load_methodology("zhenhai")
+    m = load_methodology(ZHENHAI_V1)
     plain = m.model_copy(update={"tax": m.tax.model_copy(update={"fixed_asset_vat_credit": False})})
     other = {
         r["uscc"]: r for r in evaluate(district(), YEAR, plain).enterprises.iter_rows(named=True)
@@ -255,3 +257,28 @@ def test_without_the_vat_add_back_the_investing_firm_scores_lower(result, rows):
     # only the tax term moved: the other five scores of F are unchanged
     for i in ABOVE_IDS[1:]:
         assert other[F][f"score_{i}"] == rows[F][f"score_{i}"]
+
+
+def test_the_shipped_zhenhai_on_the_hand_district():
+    """The same district under today's `zhenhai`: class medians (every class here is under 10
+    firms, so the list's median), Z's zero electricity a data query, no D but the vetoed firm."""
+    rows = {
+        r["uscc"]: r
+        for r in evaluate(district(), YEAR, load_methodology("zhenhai")).enterprises.iter_rows(
+            named=True
+        )
+    }
+    # 规上 tax per mu of L, F, V, M: 20, 18.75, 10, 10 → median 14.375
+    for u in (L, F, V, M):
+        assert rows[u]["benchmark_class"] == "group"
+        assert rows[u]["bm_tax_per_mu"] == pytest.approx(14.375)
+    assert rows[L]["score_tax_per_mu"] == pytest.approx(30 * 20 / 14.375)
+    # M has no emissions figure: 黄岩's average score, still evaluated
+    assert rows[M]["status"] == "evaluated" and "emissions_eq missing" in rows[M]["reason"]
+    # Z's electricity is 0: not scored, the item named
+    assert rows[Z]["status"] == "no_data" and rows[Z]["grade"] is None
+    assert (
+        rows[Z]["reason"]
+        == "electricity_kwh is 0: tax_per_kwh cannot be computed (缺少数据，请核实)"
+    )
+    assert {u: rows[u]["grade"] for u in (L, F, M, V)} == {L: "A", F: "B", M: "B", V: "D"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from importlib import resources
 
 import pytest
 
@@ -10,6 +11,16 @@ from mujun.engine.methodology import DEFAULT, Provenance
 from mujun.methodologies import MethodologyError, available, load_methodology, parse_methodology
 
 PRESET = load_methodology("zhenhai")
+
+
+THRESHOLDS = next(
+    line + "\n"
+    for line in resources.files("mujun.methodologies")
+    .joinpath("zhenhai.toml")
+    .read_text(encoding="utf-8")
+    .splitlines()
+    if line.startswith("thresholds = ")
+)
 
 
 def zhenhai_text() -> str:
@@ -25,27 +36,43 @@ def test_shipped_presets_load():
     huangyan = load_methodology("huangyan-2022")
     assert [s.weight for s in huangyan.groups["above"].indicators] == [30, 20, 20, 10, 10, 10]
     assert huangyan.scoring.cap is None
-    assert PRESET.scoring.cap == 3.0 and PRESET.land.tenant_policy == "separate"
+    assert huangyan.scoring.missing_rule("va_per_emission") == "group_average"
+    assert huangyan.scoring.missing_rule("va_per_energy") == "no_data"
+    assert PRESET.land.tenant_policy == "separate"
 
 
-def cap_line(text: str) -> str:
-    """zhenhai's `cap = { value = 3.0, illustrative = true, source = "…" }` line."""
-    return next(line for line in text.splitlines() if line.startswith("cap = "))
+def test_zhenhai_benchmarks_by_industry_class_without_a_cap_or_a_d_quota():
+    above = PRESET.groups["above"]
+    assert above.benchmark == "median" and above.classes is not None
+    assert above.classes.min_firms == 10 and above.classes.small == "pooled"
+    assert PRESET.scoring.cap is None  # no Zhejiang source caps a score
+    assert PRESET.scoring.missing_denominator == "no_data"
+    assert PRESET.scoring.group_average_for == ["va_per_emission"]  # 黄岩's rule, emissions only
+    for name in ("above", "below", "below_small", "tenant"):
+        rule = PRESET.grading.rule(name)
+        assert rule.method == "both" and rule.shares["D"] == 0.0, name
+        assert rule.floors() == {"C": 50.0, "B": 50.0, "A": 50.0}
+
+
+def line_of(text: str, key: str) -> str:
+    """A preset's `key = { value = …, source = "…" }` line."""
+    return next(line for line in text.splitlines() if line.startswith(f"{key} = "))
 
 
 def test_the_hash_ignores_comments_and_key_order_but_not_content():
     text = zhenhai_text()
-    cap = cap_line(text)
     assert len(PRESET.digest()) == 64
     assert PRESET.digest() == load_methodology("zhenhai").digest()
-    commented = "# a county's note\n" + text.replace("[scoring]\ncap", "[scoring]\n# capped\ncap")
+    commented = "# a county's note\n" + text.replace(
+        "[scoring]\nmissing", "[scoring]\n# no cap\nmissing"
+    )
     assert parse_methodology(commented, "x").digest() == PRESET.digest()
     reordered = text.replace(
-        f'{cap}\nmissing_denominator = "group_average"',
-        f'missing_denominator = "group_average"\n{cap}',
+        'missing_denominator = "no_data"\ngroup_average_for = ["va_per_emission"]',
+        'group_average_for = ["va_per_emission"]\nmissing_denominator = "no_data"',
     )
     assert reordered != text and parse_methodology(reordered, "x").digest() == PRESET.digest()
-    changed = text.replace("cap = { value = 3.0", "cap = { value = 2.5")
+    changed = text.replace("[scoring]\n", '[scoring]\ncap = { value = 2.5, source = "县" }\n')
     assert parse_methodology(changed, "x").digest() != PRESET.digest()
 
 
@@ -62,14 +89,31 @@ def test_the_hash_ignores_comments_and_key_order_but_not_content():
         ),
         (("A = 0.25, B = 0.45", "A = 0.30, B = 0.45"), "shares must be ≥ 0 and add up to 1"),
         (('tenant_policy = "separate"', 'tenant_policy = "shared"'), "land.tenant_policy"),
+        (("[scoring]", "[scoring]\ncapp = true"), "scoring.capp: Extra inputs are not permitted"),
         (
-            ('missing_denominator = "group_average"', 'missing_denominator = "zero"\ncapp = true'),
-            "scoring.capp: Extra inputs are not permitted",
-        ),
-        (
-            ('benchmark = "aggregate"', 'benchmark = "fixed"'),
+            ('benchmark = "median"', 'benchmark = "fixed"'),
             "benchmark 'fixed' needs fixed values by year",
         ),
+        (
+            ('benchmark = "median"', 'benchmark = "industry_division"'),
+            "industry classes take benchmark aggregate, mean or median",
+        ),
+        (("min_firms = 10", "min_firms = 0"), "groups.above.classes.min_firms"),
+        (("min_firms = 10,", 'min_firms = 10, merge = { "石化" = ["25", "2"] },'), "not a 2-digit"),
+        (
+            ("min_firms = 10,", 'min_firms = 10, merge = { a = ["25"], b = ["25", "26"] },'),
+            "division 25 is in two classes",
+        ),
+        (('small = "pooled"', 'small = "other"'), "groups.above.classes.small"),
+        (('["va_per_emission"]', '["va_per_emissions"]'), "unknown indicator 'va_per_emissions'"),
+        (
+            ('missing_denominator = "no_data"', 'missing_denominator = "skip"'),
+            "missing_denominator",
+        ),
+        ((THRESHOLDS, ""), "method 'both' needs thresholds"),
+        (("{ C = 50.0 }", "{ B = 40.0, C = 50.0 }"), "A ≥ B ≥ C"),
+        (('method = "both"', 'method = "thresholds"'), "thresholds need A, B and C"),
+        (("[grading]", '[grading.lists.tenants]\nmethod = "shares"\n[grading]'), "grading.lists"),
         (("[groups.below]", "[groups.below_scale]"), "groups.below_scale"),
         (
             ("min_own_land_mu = { value = 3.0", "min_own_land_mu = { value = -1"),
@@ -125,16 +169,17 @@ def test_a_preset_extends_another_with_only_what_differs():
 
 def test_a_number_without_a_source_is_refused_with_its_path():
     text = zhenhai_text()
-    cap = cap_line(text)
+    days = line_of(text, "objection_days")
     for bare in (
-        "cap = 3.0",
-        "cap = { value = 3.0 }",
-        "cap = { value = 3.0, illustrative = false }",
+        "objection_days = 5",
+        "objection_days = { value = 5 }",
+        "objection_days = { value = 5, illustrative = false }",
+        'objection_days = { value = 5, source = " " }',
     ):
         with pytest.raises(MethodologyError) as err:
-            parse_methodology(text.replace(cap, bare), "county.toml")
+            parse_methodology(text.replace(days, bare), "county.toml")
         assert 'source = "…" or illustrative = true' in str(err.value)
-        assert "none for: scoring.cap" in str(err.value)
+        assert "none for: publication.objection_days" in str(err.value)
     # an item table's source covers its numbers; without it, each is named
     below = re.sub(r'(weight = 50), source = "[^"]*"', r"\1", text)
     assert below.count("weight = 50 }") == 2
@@ -158,18 +203,23 @@ def test_every_number_has_a_provenance_and_the_illustrative_ones_are_listed():
     assert paths["rd_test.min_intensity"].source.startswith("镇海 R&D test")
     assert not paths["access.thresholds.tax_per_mu.min"].illustrative  # a Threshold's own source
     listed = {path: (value, why) for path, value, why in PRESET.illustrative()}
-    assert listed["scoring.cap"] == (3.0, "no Zhejiang cap found; 黄岩 has none [audit #11]")
+    assert listed["publication.objection_days"][0] == 5
+    assert listed["publication.objection_days"][1].startswith("巢湖 2022 (Anhui, not Zhejiang)")
+    assert listed["groups.above.classes.min_firms"][0] == 10  # mujun's class size
     assert listed["access.by_industry.0.thresholds.investment_per_mu.min"][0] == 800.0
     assert "access.by_industry.0.thresholds.plot_ratio.min" not in listed  # 镇海's 石化开发区
     assert not {"rd_test.min_expense", "groups.above.indicators.0.weight"} & set(listed)
-    # defaults have no source; unused ones (thresholds when grading by shares) are not listed
-    assert paths["grading.thresholds.A"] == DEFAULT and "grading.thresholds.A" not in listed
-    assert "groups.above.min_peers" not in listed  # aggregate benchmarks: no industry divisions
+    # defaults have no source; unused ones (a division's min_peers under class benchmarks) are
+    # not listed
+    assert paths["groups.above.min_peers"] == DEFAULT and "groups.above.min_peers" not in listed
+    assert "grading.thresholds.C" in listed  # grading by both: shares and the D floor
     evaluation = {path for path, _, _ in PRESET.illustrative(evaluation=True)}
-    assert "scoring.cap" in evaluation and not {p for p in evaluation if p.startswith("access.")}
+    assert "grading.shares.D" in evaluation
+    assert not {p for p in evaluation if p.startswith(("access.", "commitments.", "lowland."))}
     huangyan = load_methodology("huangyan-2022")
     shown = {path: why for path, _, why in huangyan.illustrative()}
     assert shown["grading.shares.D"] == DEFAULT.source  # 黄岩 publishes no cuts
+    assert "grading.thresholds.A" not in shown  # unused when grading by shares
     assert not any(p.startswith(("groups.above.indicators", "policy.", "rd_test")) for p in shown)
 
 
@@ -188,7 +238,7 @@ def test_numbers_set_in_code_are_unsourced_and_sources_are_hashed():
     again = parse_methodology(tomli_w.dumps(PRESET.preset_data()), "dumped")
     assert again.digest() == PRESET.digest() and again.provenance == PRESET.provenance
     text = zhenhai_text()
-    resourced = text.replace("黄岩 has none [audit #11]", "黄岩 has none")
+    resourced = text.replace("its share is not public", "its share is not published")
     assert parse_methodology(resourced, "x").digest() != PRESET.digest()
 
 
