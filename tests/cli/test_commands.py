@@ -283,7 +283,10 @@ def test_methodologies_unsourced_lists_every_illustrative_value(tmp_path):
         assert f"{name}: {len(m.illustrative())} illustrative values" in lines
         for path, value, _ in m.illustrative():
             assert any(line.startswith(f"  {path} = {value:g} · ") for line in lines), path
-    assert "  scoring.cap = 3 · no Zhejiang cap found; 黄岩 has none [audit #11]" in lines
+    assert (
+        "  grading.thresholds.C = 50 · D as a floor, not a quota (c.2014 provincial guidance "
+        in ("\n".join(lines))
+    )
     assert not any(" groups.above.indicators." in line for line in lines)  # 黄岩's weights
     listing = run("methodologies", cwd=tmp_path)
     assert listing.returncode == 0 and "illustrative" in listing.stdout
