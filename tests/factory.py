@@ -71,6 +71,8 @@ def build(
     events: list[dict] = (),
     qualifications: list[dict] = (),
     talents: list[dict] = (),
+    projects: list[dict] = (),
+    exemptions: list[dict] = (),
 ) -> Dataset:
     """A dataset from partial rows: defaults fill what a row leaves out."""
     ents = [{**ENTERPRISE, "name": f"测试企业{i}", **e} for i, e in enumerate(enterprises)]
@@ -82,4 +84,6 @@ def build(
         events=frame("events", list(events)),
         qualifications=frame("qualifications", list(qualifications)),
         talents=frame("talents", list(talents)),
+        projects=frame("projects", list(projects)),
+        exemptions=frame("exemptions", list(exemptions)),
     )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from factory import M2_PER_MU, build, uscc
+from factory import M2_PER_MU, ZHENHAI_V1, build, uscc
 
 L, F, V, N, M, Z, T1, T2 = (uscc(i) for i in range(1, 9))
+PRESET = ZHENHAI_V1
+"""The `zhenhai` preset as it was when these numbers were worked by hand (N exempt by age)."""
 YEAR = 2022
 
 

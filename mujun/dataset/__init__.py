@@ -16,7 +16,7 @@ import polars as pl
 
 from mujun.dataset.io import RawTable, read_raw, write_tables
 from mujun.dataset.problems import DatasetError, Problem
-from mujun.dataset.schema import M2_PER_MU, TABLE, TABLES
+from mujun.dataset.schema import ADDED_LATER, M2_PER_MU, TABLE, TABLES
 from mujun.dataset.validate import ROW, validate_raw
 
 __all__ = ["M2_PER_MU", "Dataset", "DatasetError", "Problem", "check", "load"]
@@ -35,6 +35,7 @@ class Dataset:
     qualifications: pl.DataFrame
     projects: pl.DataFrame
     talents: pl.DataFrame
+    exemptions: pl.DataFrame
 
     @classmethod
     def from_frames(cls, today: dt.date | None = None, **frames: pl.DataFrame) -> Dataset:
@@ -77,9 +78,14 @@ class Dataset:
             digest = hashlib.sha256()
             for table in TABLES:
                 frame = getattr(canonical, table.name)
+                if (table.name, "*") in ADDED_LATER and frame.height == 0:
+                    continue
                 digest.update(f"{table.name}:{frame.height}\n".encode())
                 for column in table.names:
-                    digest.update(_column_bytes(frame.get_column(column)))
+                    series = frame.get_column(column)
+                    if (table.name, column) in ADDED_LATER and series.null_count() == len(series):
+                        continue
+                    digest.update(_column_bytes(series))
             cached = digest.hexdigest()
             self.__dict__["_fingerprint"] = canonical.__dict__["_fingerprint"] = cached
         return cached

@@ -94,6 +94,26 @@ QUALIFICATION_KINDS = (
     "green_factory",  # 绿色工厂
 )
 PARCEL_STATUSES = ("approved", "granted", "under_construction", "producing", "idle")
+EVENT_KINDS = (
+    "safety_fatal",  # 生产安全死亡事故
+    "env_major",  # 重大环境违法
+    "tax_dishonest",  # 重大税收违法失信
+    "env_minor",  # 一般环境违法
+    "safety_minor",  # 一般安全生产违法
+    "relocation",  # 列入政策性搬迁
+    "obsolete_capacity",  # 淘汰类落后产能（产业结构调整指导目录 淘汰类工艺、装备、产品），经认定
+    "punitive_tariff",  # 已执行其他惩罚性电价（如高耗能行业阶梯电价）：差别电价不叠加
+)
+"""The kinds of event a record may hold: a preset's vetoes, deductions and exempting events name
+only these, so a typo there is refused when the preset is loaded, not a rule that hits nobody."""
+EXEMPTION_GROUNDS = (
+    "new_firm",  # 新注册企业
+    "new_land",  # 新供地项目（建设期）
+    "utility",  # 公用工程
+    "relocation",  # 政策性搬迁
+    "other",
+)
+"""Grounds of an approved exemption application (江山 2023 draft lists the first four)."""
 
 ENTERPRISES = Table(
     "enterprises",
@@ -124,6 +144,8 @@ ANNUAL = Table(
         _money("vat_refund", required=False),
         _money("export_vat_offset", required=False),
         _money("one_off_tax", required=False),
+        # 出口退税: export tax refunds received in the year (慈溪/宁波 count 税费实际贡献 with them)
+        _money("export_refund", required=False),
         Column("energy_tce", "float", min_value=0.0, max_value=ENERGY_MAX),
         Column("emissions_eq", "float", min_value=0.0, max_value=ENERGY_MAX),
         _money("rd_expense"),
@@ -131,6 +153,8 @@ ANNUAL = Table(
         Column(
             "electricity_kwh", "float", required=False, min_value=0.0, max_value=ELECTRICITY_MAX
         ),
+        # 用能限额: the firm's annual energy-use quota (用能权 / 能耗总量控制), tce
+        Column("energy_quota_tce", "float", required=False, min_value=0.0, max_value=ENERGY_MAX),
     ),
 )
 
@@ -171,11 +195,25 @@ EVENTS = Table(
     (
         Column("uscc", "str", nonnull=True),
         Column("year", "int", nonnull=True),
-        Column("kind", "str", nonnull=True),
+        Column("kind", "str", nonnull=True, choices=EVENT_KINDS),
         Column("note", "str", required=False),
     ),
     required=False,
 )
+
+EXEMPTIONS = Table(
+    "exemptions",
+    ("uscc", "year"),
+    (
+        Column("uscc", "str", nonnull=True),
+        Column("year", "int", nonnull=True),
+        Column("reason", "str", nonnull=True, max_length=500),
+        Column("approved_on", "date", nonnull=True),
+        Column("ground", "str", required=False, choices=EXEMPTION_GROUNDS),
+    ),
+    required=False,
+)
+"""免评 on application: an approved application exempts the firm in `year`, with its reason."""
 
 QUALIFICATIONS = Table(
     "qualifications",
@@ -234,6 +272,7 @@ TABLES: tuple[Table, ...] = (
     QUALIFICATIONS,
     PROJECTS,
     TALENTS,
+    EXEMPTIONS,
 )
 TABLE = {t.name: t for t in TABLES}
 
@@ -248,6 +287,7 @@ REFERENCES: tuple[tuple[str, str, str], ...] = (
     ("projects", "applicant_uscc", "enterprises"),
     ("projects", "parcel_id", "parcels"),
     ("talents", "uscc", "enterprises"),
+    ("exemptions", "uscc", "enterprises"),
 )
 
 YEAR_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -256,6 +296,17 @@ YEAR_COLUMNS: tuple[tuple[str, str], ...] = (
     ("occupancy", "year_to"),
     ("events", "year"),
     ("talents", "year"),
+    ("exemptions", "year"),
 )
+ADDED_LATER: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("annual", "export_refund"),
+        ("annual", "energy_quota_tce"),
+        ("exemptions", "*"),
+    }
+)
+"""Optional columns and tables (`*`) added to the contract after datasets were first fingerprinted:
+they enter a dataset's fingerprint only when they hold a value, so data without them keeps the
+fingerprint it had (runs recorded before still match their input)."""
 MIN_YEAR = 1978
 """No 亩均 data predates the reform era; an earlier year is a typing error."""

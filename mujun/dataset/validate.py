@@ -53,6 +53,7 @@ USCC_COLUMNS = (
     ("qualifications", "uscc"),
     ("projects", "applicant_uscc"),
     ("talents", "uscc"),
+    ("exemptions", "uscc"),
 )
 
 
@@ -342,7 +343,11 @@ def _check_years(frames: dict[str, pl.DataFrame], out: _Collector, today: dt.dat
             ),
             "year_range",
         )
-    for table, column in (("enterprises", "established"), ("qualifications", "valid_from")):
+    for table, column in (
+        ("enterprises", "established"),
+        ("qualifications", "valid_from"),
+        ("exemptions", "approved_on"),
+    ):
         c = pl.col(column)
         out.rows(
             table,

@@ -15,6 +15,7 @@ import polars as pl
 
 from mujun.dataset import Dataset
 from mujun.engine.errors import EngineError
+from mujun.engine.exemptions import NEW_GROUNDS, applications, past_due
 from mujun.engine.grading import list_grade_expr, rank_expr, worse
 from mujun.engine.indicators import INDICATORS
 from mujun.engine.land import allocate, enterprise_land, main_parcel
@@ -22,7 +23,8 @@ from mujun.engine.methodology import Methodology
 from mujun.engine.parcels import parcel_view
 from mujun.engine.policy import land_tax_relief, levers, rd_test, surcharge
 from mujun.engine.scoring import BENCHMARK_SCHEMA, cap_shares, score_group, value_expr
-from mujun.engine.tax import adjusted_tax
+from mujun.engine.tax import TERMS, adjusted_tax, counted_terms
+from mujun.engine.vetoes import veto_reasons
 
 LISTS = ("above", "below", "below_small", "tenant")
 STATUSES = ("evaluated", "exempt", "vetoed", "no_land", "no_data")
@@ -57,6 +59,7 @@ EXTRAS = (
     "land_tax_relief_share",
     "land_tax_relief",
     "benchmark_class",
+    *(f"tax_{term}" for term, _ in TERMS),
 )
 
 
@@ -196,6 +199,8 @@ def evaluate(
             maintain_order="left",
         )
         .join(main_parcel(allocation), on="uscc", how="left", maintain_order="left")
+        .join(applications(ds, year), on="uscc", how="left", maintain_order="left")
+        .join(past_due(ds, year), on="uscc", how="left", maintain_order="left")
         .with_columns(
             pl.col("land_mu", "vacant_mu", "own_land_mu", "bonus", "deduction")
             .cast(pl.Float64)
@@ -205,6 +210,7 @@ def evaluate(
             pl.col("industry_code").str.slice(0, 2).alias("industry_division"),
             (pl.col("electricity_kwh") / 10_000).alias("electricity_10k_kwh"),
             adjusted_tax(m.tax),
+            *counted_terms(m.tax),
         )
     )
     own = pl.col("own_land_mu")
@@ -222,9 +228,17 @@ def evaluate(
     # 2. exemptions and vetoes; missing data
     ex = m.exemptions
     age = year - pl.col("established").dt.year()
+    firms = firms.with_columns(veto_reasons(m, year, pl.col("_veto")).alias("_veto"))
+    # past its promised production date, a firm is no longer new (遂昌 2022)
+    pulled = pl.lit(ex.past_due_evaluated) & pl.col("_due").is_not_null()
+    new_application = pl.col("_application_ground").is_in(NEW_GROUNDS).fill_null(False)
+    applied = pl.lit(ex.on_application) & pl.col("_application").is_not_null()
+    lifted = pulled & (
+        (age < ex.min_years_registered) | pl.col("_new_land") | (applied & new_application)
+    )
     exempt_notes = [
         _note(
-            age < ex.min_years_registered,
+            (age < ex.min_years_registered) & ~pulled,
             pl.format(
                 "registered {}, less than {} years before {} (成立不满{}年)",
                 pl.col("established"),
@@ -242,7 +256,7 @@ def evaluate(
             pl.format("{} in {} (政策性搬迁等)", pl.col("_exempt_event"), pl.lit(year)),
         ),
         _note(
-            pl.col("_new_land"),
+            pl.col("_new_land") & ~pulled,
             pl.format(
                 "all own land granted less than {} years ago (last {}) (新供地未满{}年)",
                 pl.lit(ex.new_land_years),
@@ -250,6 +264,7 @@ def evaluate(
                 pl.lit(ex.new_land_years),
             ),
         ),
+        _note(applied & ~(pulled & new_application), pl.col("_application")),
     ]
     firms = firms.with_columns(
         pl.concat_str(exempt_notes, separator="; ", ignore_nulls=True).alias("_exempt")
@@ -471,7 +486,7 @@ def evaluate(
 
     status_note = (
         pl.when(vetoed)
-        .then(pl.format("vetoed: {} in {} (一票否决)", pl.col("_veto"), pl.lit(year)))
+        .then(pl.format("vetoed: {} (一票否决)", pl.col("_veto")))
         .when(exempt)
         .then(pl.format("exempt: {}", pl.col("_exempt")))
         .when(no_land)
@@ -484,6 +499,14 @@ def evaluate(
         pl.concat_str(
             [
                 status_note,
+                _note(
+                    lifted,
+                    pl.format(
+                        "past its promised production date {}: not exempt as new "
+                        "(超过约定投产日期，纳入评价)",
+                        pl.col("_due"),
+                    ),
+                ),
                 *denominator_notes,
                 _note(
                     scorable & (pl.col("_bonus_note").fill_null("") != ""),

@@ -13,9 +13,10 @@ import hashlib
 import json
 import types
 from collections.abc import Iterator
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -25,6 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from mujun.dataset.schema import EVENT_KINDS, QUALIFICATION_KINDS
 from mujun.engine.indicators import INDICATORS
 
 Grade = Literal["A", "B", "C", "D"]
@@ -57,6 +59,19 @@ UNSOURCED = Provenance(illustrative=True)
 DEFAULT = Provenance(illustrative=True, source="mujun's default: the preset does not set it")
 """A number the methodology leaves at the model's default: no source either."""
 ANNOTATIONS = ("source", "illustrative")
+
+
+def _event_kind(v: str) -> str:
+    """An event kind the contract knows (mujun.dataset.schema.EVENT_KINDS): a typo is an error, not
+    a rule that hits nobody."""
+    if v not in EVENT_KINDS:
+        raise ValueError(
+            f"unknown event kind {v!r}; the contract's kinds: {', '.join(EVENT_KINDS)}"
+        )
+    return v
+
+
+EventKind = Annotated[str, AfterValidator(_event_kind)]
 
 
 class IndicatorSpec(_Model):
@@ -171,8 +186,15 @@ class Exemptions(_Model):
     """All its own land granted fewer than this many years before (needs parcels.granted_on)."""
     industry_divisions: list[str] = ["44", "45", "46"]
     """GB/T 4754 divisions exempt as utilities."""
-    events: list[str] = ["relocation"]
+    events: list[EventKind] = ["relocation"]
     """Event kinds in the year that exempt (e.g. listed policy relocation cases)."""
+    on_application: bool = False
+    """An approved application in the `exemptions` table exempts the firm in its year, with the
+    application's reason (江山 2023 draft: exemptions are applied for)."""
+    past_due_evaluated: bool = True
+    """A firm past its contractual production date (its projects' or own parcels' production_due
+    on or before 31 December of the year) is evaluated, not exempt as new (遂昌 2022): this lifts
+    the registration-age and new-land exemptions and applications on ground new_firm / new_land."""
 
 
 class Tax(_Model):
@@ -182,6 +204,8 @@ class Tax(_Model):
     vat_refund: bool = True
     export_vat_offset: bool = True
     one_off_tax: bool = True
+    export_refund: bool = False
+    """出口退税 received, counted back in (慈溪/宁波 report 税费实际贡献 含出口退税)."""
 
 
 class Scoring(_Model):
@@ -278,12 +302,47 @@ class Bonus(_Model):
     qualification: str
     points: float = Field(gt=0)
 
+    @field_validator("qualification")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in QUALIFICATION_KINDS:
+            raise ValueError(
+                f"unknown qualification {v!r}; the contract's kinds: {', '.join(QUALIFICATION_KINDS)}"
+            )
+        return v
+
 
 class Deduction(_Model):
     """Points taken off for an event in the year (e.g. a minor environmental violation)."""
 
-    event: str
+    event: EventKind
     points: float = Field(gt=0)
+
+
+class IndustryVeto(_Model):
+    """An industry vetoed as 淘汰类 (产业结构调整指导目录): a firm whose industry_code starts with
+    `code` is D whatever its score. The 目录 names processes, equipment and products, not GB/T 4754
+    classes: list a code only where the whole class is 淘汰类, and say which entry."""
+
+    code: str
+    item: str
+    """The 目录 entry (e.g. 淘汰类 一、(三) 3)."""
+    source: str
+
+    @field_validator("code")
+    @classmethod
+    def _prefix(cls, v: str) -> str:
+        return _code_prefix(v)
+
+
+class EnergyQuota(_Model):
+    """The energy-quota veto (用能超限额): a firm whose energy_tce exceeds its annual
+    energy_quota_tce × (1 + tolerance) is D whatever its score; a firm without a quota is not
+    checked."""
+
+    veto: bool = False
+    tolerance: float = Field(0.0, ge=0)
+    source: str = ""
 
 
 class Land(_Model):
@@ -335,7 +394,7 @@ class ElectricitySurcharge(_Model):
     """Whether vetoed firms (graded D by the veto) pay it."""
     tenants: bool = True
     """Whether the tenant list (firms with no industrial land of their own) pays it."""
-    not_with_events: list[str] = []
+    not_with_events: list[EventKind] = []
     """Event kinds marking a firm already under another punitive tariff in the year (阶梯电价 for
     高耗能 industries, say): it is not surcharged twice (山东 2022: no stacking)."""
 
@@ -569,7 +628,10 @@ class Methodology(_Model):
     groups: dict[Literal["above", "below"], GroupSpec]
     scoring: Scoring = Scoring()
     grading: Grading = Grading()
-    vetoes: list[str] = ["safety_fatal", "env_major", "tax_dishonest"]
+    vetoes: list[EventKind] = ["safety_fatal", "env_major", "tax_dishonest"]
+    """Event kinds in the year that force D (一票否决)."""
+    industry_vetoes: list[IndustryVeto] = []
+    energy_quota: EnergyQuota = EnergyQuota()
     bonuses: list[Bonus] = []
     deductions: list[Deduction] = []
     land: Land = Land()

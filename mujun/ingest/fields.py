@@ -201,6 +201,20 @@ _FIELDS = (
         "money",
         ("一次性税收", "偶发性税收", "一次性税收(房地产转让等)", "非经常性税收"),
     ),
+    Field(
+        "export_refund",
+        "annual",
+        "export_refund",
+        "money",
+        ("出口退税", "出口退税额", "出口退(免)税", "出口退免税", "出口退税(已退)"),
+    ),
+    Field(
+        "energy_quota_tce",
+        "annual",
+        "energy_quota_tce",
+        "energy",
+        ("用能限额", "用能指标", "能耗限额", "用能权指标", "年度用能指标", "核定用能量"),
+    ),
     # electricity and environment
     Field(
         "electricity_kwh",
@@ -408,6 +422,14 @@ EVENT_KINDS = {
     "env_minor": ("一般环境违法", "环境违法", "环保处罚", "超标排放", "env_minor"),
     "safety_minor": ("一般安全违法", "安全生产违法", "安全处罚", "safety_minor"),
     "relocation": ("政策性搬迁", "搬迁", "relocation"),
+    "obsolete_capacity": (
+        "淘汰类",
+        "落后产能",
+        "淘汰落后产能",
+        "淘汰类落后产能",
+        "淘汰类工艺装备",
+        "obsolete_capacity",
+    ),
 }
 QUALIFICATION_KINDS = {
     "tech_sme": ("科技型中小企业", "科小", "tech_sme"),

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from mujun.engine.indicators import INDICATORS
+from mujun.engine.tax import TERMS
 
 TAX_AMOUNTS = frozenset({"tax_paid", "adjusted_tax"})
 TAX_INDICATORS = frozenset(
@@ -35,6 +36,8 @@ DERIVED_FROM_TAX = frozenset(
         "industry_tax_per_mu",
         "land_tax_relief_share",
         "land_tax_relief",
+        # each refined-tax term as counted (tax_fixed_asset_vat_credit, tax_export_refund, …)
+        *(f"tax_{term}" for term, _ in TERMS),
     }
 )
 _PER_INDICATOR = ("ind_", "score_", "bm_")

@@ -55,6 +55,11 @@ COLUMN_LABELS = {
     "land_tax_relief_share": "土地使用税减免比例",
     "land_tax_relief": "土地使用税减免（万元）",
     "benchmark_class": "基准值行业分类",
+    "tax_fixed_asset_vat_credit": "加回固定资产进项税抵扣（万元）",
+    "tax_vat_refund": "加回留抵退税（万元）",
+    "tax_export_vat_offset": "加回免抵调库（万元）",
+    "tax_export_refund": "加回出口退税（万元）",
+    "tax_one_off_tax": "扣除一次性税收（万元）",
     # parcels
     "parcel_id": "宗地编号",
     "owner_uscc": "权利人统一社会信用代码",

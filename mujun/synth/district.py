@@ -1,7 +1,7 @@
 """A synthetic Zhenhai-like district: every canonical table, deterministic for a seed.
 
 How it is built (all vectorised with numpy / Polars, nothing loops over annual rows):
-1. Firms by archetype: petrochemical giants, utilities, above-scale owners of 20–300 亩, below-scale
+1. Firms by archetype: petrochemical giants, utilities, above-scale owners of 8–300 亩, below-scale
    owners of 3–15 亩, tenants, and owners of 1–3 亩 (who fill up to the requested count).
    Each gets a sector (GB/T 4754 class), a division, a first and last active year (entries, exits).
 2. Land: parcels for the owners; some owners let floor space in slots (2–6 per parcel) and the
@@ -11,6 +11,8 @@ How it is built (all vectorised with numpy / Polars, nothing loops over annual r
    above-scale output.
 4. Annual rows: growth trends, sector cycles, a persistent firm shock, entrants ramping up and
    leavers declining; scale follows revenue (≥ 2000 万元 is 规上), so firms move between scales.
+   Owners of 3 亩 or more paying under 4 万元/亩 are upgraded over 2019–2022, as Zhenhai's campaign
+   did ("基本出清" by 2022).
 5. Registers: events (vetoes, deductions, relocations), qualifications, projects, talents.
 """
 
@@ -82,6 +84,7 @@ def synthesize(
         "parcels": parcels,
         "occupancy": occupancy,
         **R.registers(district),
+        "exemptions": pl.DataFrame(schema=TABLE["exemptions"].schema),  # no applications made up
     }
     out = {name: _conform(name, frame) for name, frame in tables.items()}
     say("done", 1.0)
@@ -89,9 +92,17 @@ def synthesize(
 
 
 def _conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """Exactly the contract's columns, in its order, with its types, sorted by the table's key."""
+    """Exactly the contract's columns, in its order, with its types, sorted by the table's key (an
+    optional column the district does not make is empty)."""
     table = TABLE[name]
-    frame = frame.select([pl.col(c).cast(t) for c, t in table.schema.items()])
+    frame = frame.select(
+        [
+            pl.col(c).cast(t)
+            if c in frame.columns or table.column(c).required
+            else pl.lit(None, t).alias(c)
+            for c, t in table.schema.items()
+        ]
+    )
     return frame.sort(list(table.key), nulls_last=True)
 
 
@@ -212,8 +223,8 @@ class _District:
         land_mu[is_u] = np.clip(_lognormal(rng, 120, 0.6, int(is_u.sum())), 30, 500)
         land_mu[is_a] = np.where(
             chem[is_a],
-            np.clip(_lognormal(rng, 60, 0.7, int(is_a.sum())), 30, 600),
-            np.clip(_lognormal(rng, 38, 0.65, int(is_a.sum())), 20, 300),
+            np.clip(_lognormal(rng, P.ABOVE_LAND_MU[0], 0.7, int(is_a.sum())), 15, 600),
+            np.clip(_lognormal(rng, P.ABOVE_LAND_MU[1], 0.65, int(is_a.sum())), 8, 300),
         )
         land_mu[is_b] = np.exp(rng.uniform(math.log(3.1), math.log(15), int(is_b.sum())))
         self.parcel_blocks: list[dict[str, np.ndarray]] = []
@@ -451,7 +462,7 @@ class _District:
             0.6,
         )
         efficiency = np.exp(rng.normal(0, sigma))
-        mult = np.select([arch == P.BELOW, arch == P.SMALL], [0.28, 0.35], 1.0)
+        mult = np.select([arch == P.BELOW, arch == P.SMALL], [0.24, 0.35], 1.0)
         base = used_m2 / M2_PER_MU * opm * mult * efficiency
         tenants = arch == P.TENANT
         base[tenants] = self.tenant_floor * 0.32 * (opm[tenants] / 540.0) * efficiency[tenants]
@@ -504,10 +515,15 @@ class _District:
         # firm parameters
         small = (arch == P.BELOW) | (arch == P.SMALL) | (arch == P.TENANT)
         va_ratio = np.clip(
-            np.array([s.va_ratio for s in spec])[sector] * _lognormal(rng, 1, 0.12, n), 0.05, 0.55
+            np.array([s.va_ratio for s in spec])[sector]
+            * _lognormal(rng, 1, np.where(arch == P.GIANT, 0.05, 0.12), n),
+            0.05,
+            0.55,
         )
         tax_va = np.array([s.tax_va for s in spec])[sector] * np.where(small, 0.85, 1.0)
-        tax_va_f = np.array([s.tax_va for s in spec])[sector] * _lognormal(rng, 1, 0.25, n)
+        tax_va_f = np.array([s.tax_va for s in spec])[sector] * _lognormal(
+            rng, 1, np.where(arch == P.GIANT, 0.08, 0.25), n
+        )
         energy = np.array([s.energy for s in spec])[sector] * np.where(small, 0.8, 1.0)
         energy_f = energy * _lognormal(rng, 1, 0.4, n)
         vpe_f = np.array([s.va_per_emission for s in spec])[sector] * _lognormal(rng, 1, 0.5, n)
@@ -518,6 +534,9 @@ class _District:
         )
         rd_f = np.array([s.rd for s in spec])[sector] * _lognormal(rng, 1, 0.5, n)
         rd_f = np.where(small, np.where(rng.random(n) < 0.35, 0.0, rd_f * 0.6), rd_f)
+        p_low_rd = 1.0 / (1.0 + self.base / P.LOW_RD_OUTPUT)
+        low_rd = (arch == P.ABOVE) & (rng.random(n) < p_low_rd)
+        rd_f = np.where(low_rd, rd_f * rng.uniform(0.02, 0.3, n), rd_f)
         rd_f = np.minimum(rd_f, 0.12)
         tpk = np.array([s.tax_per_10k_kwh for s in spec])[sector] * np.where(small, 0.8, 1.0)
         kwh_f = va_ratio * tax_va / tpk * 1e4 * _lognormal(rng, 1, 0.3, n)
@@ -528,7 +547,7 @@ class _District:
         no_emissions = (arch == P.ABOVE) & (rng.random(n) < 0.03)
         trend = np.select(
             [arch == P.ABOVE, arch == P.GIANT, arch == P.UTILITY],
-            [rng.normal(0.05, 0.06, n), rng.normal(0.04, 0.02, n), rng.normal(0.02, 0.02, n)],
+            [rng.normal(0.05, 0.06, n), rng.normal(0.025, 0.02, n), rng.normal(0.02, 0.02, n)],
             rng.normal(0.03, 0.08, n),
         )
         sigma = np.select(
@@ -567,8 +586,11 @@ class _District:
         tax_mult = np.where(scale, 1.0, 0.85)
         tax = value_added * tax_va_f[firm] * tax_mult * np.exp(rng.normal(0, 0.12, rows))
         u = rng.random(rows)
-        tax = np.where(u < 0.03, tax * rng.uniform(0.1, 0.4, rows), tax)  # a bad year
-        tax = np.where(small[firm] & (u > 0.99), 0.0, tax)  # small firms below the tax threshold
+        bad_year = (u < 0.03) & (arch[firm] != P.GIANT)
+        tax = np.where(bad_year, tax * rng.uniform(0.1, 0.4, rows), tax)
+        # firms on under 3 亩 or in rented space may fall below the tax threshold
+        tiny = (arch == P.SMALL) | (arch == P.TENANT)
+        tax = np.where(tiny[firm] & (u > 0.99), 0.0, tax)
         big = ~small[firm]
         invest_p = np.where(big, 0.04, 0.01)
         invest_p = np.where(first_year, 0.5, invest_p)
@@ -593,6 +615,18 @@ class _District:
         )
         rd = revenue * rd_f[firm] * np.exp(rng.normal(0, 0.15, rows))
         kwh = np.round(output * kwh_f[firm] * np.exp(rng.normal(0, 0.05, rows)))
+        # 低效企业整治: firms on 3 亩 or more paying under the floor are brought up to it by the last
+        # year (upgraded: output, tax and all with it), from the start of Zhenhai's campaign on
+        fix = self._rectification(firm, year, output * va_ratio[firm] * tax_va_f[firm] * tax_mult)
+        if fix is not None:
+            revenue, output, value_added, tax = (
+                x * fix for x in (revenue, output, value_added, tax)
+            )
+            credit, refund, offset, one_off = (x * fix for x in (credit, refund, offset, one_off))
+            energy_tce, emissions, rd, kwh = (x * fix for x in (energy_tce, emissions, rd, kwh))
+            revenue, kwh = np.round(revenue, 2), np.round(kwh)
+            employees = np.maximum(1.0, np.round(employees * fix))
+            scale = revenue >= P.SCALE_THRESHOLD
         self.row_scale = scale
         self.row_revenue = revenue
         frame = pl.DataFrame(
@@ -617,6 +651,29 @@ class _District:
         )
         self.annual_rows = frame  # projects' promises are drawn against the firms' actual figures
         return frame.with_columns(uscc=self.uscc.gather(firm))
+
+    def _rectification(
+        self, firm: np.ndarray, year: np.ndarray, expected_tax: np.ndarray
+    ) -> np.ndarray | None:
+        """Per annual row, the factor that lifts a low-efficiency firm (own land ≥ 3 亩, expected tax
+        per 亩 in its last year under the floor) to its floor: none before the campaign, in full
+        from its last year on, geometric in between. None when no row changes."""
+        first, last = P.RECTIFICATION_YEARS
+        own_m2 = np.zeros(self.n)
+        for block in self.parcel_blocks:
+            np.add.at(own_m2, block["owner"], block["area"])
+        own_mu = own_m2 / M2_PER_MU
+        at_end = np.flatnonzero(self.row_t == self.end[firm])  # each firm's last row
+        tax_per_mu = np.full(self.n, np.inf)
+        with np.errstate(divide="ignore"):
+            tax_per_mu[firm[at_end]] = expected_tax[at_end] / own_mu[firm[at_end]]
+        floor = P.LOW_EFFICIENCY_TAX_PER_MU * self.rng.uniform(*P.RECTIFICATION_MARGIN, self.n)
+        low = (own_mu >= P.LOW_EFFICIENCY_MIN_MU) & (tax_per_mu < floor)
+        if self.years[-1] < first or not low.any():
+            return None
+        need = np.where(low, np.minimum(floor / np.maximum(tax_per_mu, 1e-9), 10.0), 1.0)
+        progress = np.clip((year - (first - 1)) / (last - (first - 1)), 0.0, 1.0)
+        return need[firm] ** progress
 
     # ---- 5. tables ---------------------------------------------------------------------------
     def register(self) -> None:

@@ -1,21 +1,28 @@
 """The numbers behind the synthetic district: sectors, ratios, Zhenhai's geography, name parts.
 
-Calibrated to ../shared/data/calibration_facts.md (our judgement where nothing is published):
-ordinary above-scale manufacturing about 30 万元 tax and 100–150 万元 value added per 亩,
-petrochemicals about two thirds of above-scale output with a few giants (the largest refinery
-over 1000亿元 output at full size), value added per tonne of pollutant equivalent in the
-thousands of 万元 (黄岩's benchmark is 4929.81), about 0.25 万元 tax per 万kWh for ordinary firms.
+Calibrated to Zhenhai's public figures (docs/synth-calibration.md; the targets and their bands are
+mujun.synth.calibration.TARGETS): 规上 output 2507亿 and value added 652亿 (2019), 713.5亿 (2021),
+R&D 41.7亿 (2021), 284 firms failing the R&D test (2019), about 4.2 规下 firms per 规上 firm, a median
+全员劳动生产率 of 16–20 万元 per head, next to no firm on 3 亩 or more under 4 万元/亩 by 2022. Where
+nothing is published, our judgement (../shared/data/calibration_facts.md): ordinary above-scale
+manufacturing about 30 万元 tax and 100–150 万元 value added per 亩, petrochemicals about two thirds
+of above-scale output, value added per tonne of pollutant equivalent in the thousands of 万元
+(黄岩's benchmark is 4929.81), about 0.25 万元 tax per 万kWh for ordinary firms.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-FULL_SIZE = 3000
-"""Enterprises in a "full size" district: a refinery over 1000亿元 output, three chemical majors.
+FULL_SIZE = 4500
+"""Enterprises in a "full size" district, Zhenhai itself: a refinery over 1000亿元 output, three
+chemical majors, about 500–650 规上 firms and 4.2 规下 firms for each in a year (the rest of the 4,500
+come and go over the years). Zhenhai's firm count is not published; this follows from 464 规上 firms
+in its 17 old parks alone and 海曙's 4.2 : 1 (docs/synth-calibration.md).
 
-Smaller districts have one refinery scaled down (and fewer majors); larger ones one refinery and
-three majors per full size."""
+Smaller districts are Zhenhai shrunk: one refinery scaled down by n / FULL_SIZE (and fewer majors),
+so district totals scale with the number of firms; larger ones have one refinery and three majors
+per full size."""
 
 GIANTS_PER_FULL_SIZE = 4
 REFINERY_OUTPUT = 1.12e7
@@ -30,7 +37,7 @@ MAJOR_CLASSES = ("2614", "2651", "2653")
 PETROCHEM_DIVISIONS = ("25", "26", "28")
 """GB/T 4754 divisions counted as petrochemicals (石油加工, 化学原料和化学制品, 化学纤维)."""
 
-PETROCHEM_SHARE = (0.62, 0.68)
+PETROCHEM_SHARE = (0.64, 0.70)
 """Range of the petrochemical share of above-scale output aimed at (Zhenhai: about 65 %)."""
 
 FIRST_YEAR = 1979
@@ -45,13 +52,31 @@ SCALE_THRESHOLD = 2000.0
 # Archetypes: how a firm holds land. The published list follows from scale and land each year.
 GIANT, UTILITY, ABOVE, BELOW, SMALL, TENANT = range(6)
 
-SHARE_ABOVE = 0.17
-"""Owners of 20–300 亩 that are normally above scale."""
-SHARE_BELOW = 0.20
+SHARE_ABOVE = 0.09
+"""Owners of 8–300 亩 that are normally above scale."""
+ABOVE_LAND_MU = (66.0, 40.0)
+"""Median land (亩) of an above-scale owner: chemical, other. Zhejiang's 规上 firms average about
+30 亩 (2021: 规上 value added ÷ 135.7 万元/亩); Zhenhai's non-petrochemical 规上 output (2507亿
+less about 1630亿 of petrochemicals, 2019–2020) on about 500 firms needs somewhat larger ones."""
+SHARE_BELOW = 0.28
 """Below-scale owners of 3–15 亩."""
 SHARE_TENANT = 0.42
 """Firms with no land of their own (the rest, 1–3 亩 owners, fill up to the requested count)."""
 SHARE_UTILITY = 0.002
+
+LOW_EFFICIENCY_MIN_MU = 3.0
+LOW_EFFICIENCY_TAX_PER_MU = 4.0
+"""镇海's low-efficiency firm: on 3 亩 or more, under 4 万元/亩 亩均税收 (浙江日报 2022-12-21)."""
+RECTIFICATION_YEARS = (2019, 2022)
+"""Zhenhai's campaign: 275 such firms rectified 2019–2022, "基本出清" by 2022 (same source)."""
+RECTIFICATION_MARGIN = (1.3, 2.5)
+"""A rectified firm ends at this many times the 4 万元 floor (expected tax, before yearly noise)."""
+
+LOW_RD_OUTPUT = 25_000.0
+"""万元 of output at which an above-scale owner is as likely as not to do little R&D (2–30 % of
+its sector's intensity); smaller ones more often, larger ones less (odds ∝ 1 ÷ output). With
+them about half of the 规上 firms fail Zhenhai's R&D test, as 284 did in 2019, while the large
+firms carry the district's R&D (41.7亿 in 2021)."""
 
 
 @dataclass(frozen=True)
@@ -89,12 +114,12 @@ SECTORS: tuple[Sector, ...] = (
         classes=(("2511", 1.0),),
         words=("石化", "炼化"),
         output_per_mu=1500.0,
-        va_ratio=0.22,
+        va_ratio=0.27,
         tax_va=0.6,
         energy=0.25,
         va_per_emission=800.0,
         output_per_employee=3000.0,
-        rd=0.01,
+        rd=0.005,
         tax_per_10k_kwh=3.0,
         export=0.2,
         divisions=(0, 0.2, 0, 0, 0, 0.8, 0),
@@ -104,12 +129,12 @@ SECTORS: tuple[Sector, ...] = (
         classes=(("2614", 0.4), ("2651", 0.3), ("2653", 0.2), ("2652", 0.1)),
         words=("石化", "化学", "化工", "新材料"),
         output_per_mu=1100.0,
-        va_ratio=0.2,
+        va_ratio=0.22,
         tax_va=0.25,
         energy=0.3,
         va_per_emission=600.0,
         output_per_employee=2000.0,
-        rd=0.025,
+        rd=0.018,
         tax_per_10k_kwh=1.0,
         export=0.2,
         divisions=(0, 0.4, 0, 0, 0, 0.6, 0),
@@ -135,8 +160,8 @@ SECTORS: tuple[Sector, ...] = (
         tax_va=0.3,
         energy=0.15,
         va_per_emission=1200.0,
-        output_per_employee=400.0,
-        rd=0.02,
+        output_per_employee=250.0,
+        rd=0.022,
         tax_per_10k_kwh=0.5,
         export=0.3,
         divisions=(0.04, 0.36, 0.02, 0.02, 0.04, 0.52, 0.0),
@@ -161,8 +186,8 @@ SECTORS: tuple[Sector, ...] = (
         tax_va=0.25,
         energy=0.08,
         va_per_emission=4000.0,
-        output_per_employee=200.0,
-        rd=0.03,
+        output_per_employee=120.0,
+        rd=0.037,
         tax_per_10k_kwh=0.25,
         export=0.3,
         divisions=(0.06, 0.25, 0.2, 0.15, 0.1, 0.14, 0.1),
@@ -205,8 +230,8 @@ SECTORS: tuple[Sector, ...] = (
         tax_va=0.24,
         energy=0.03,
         va_per_emission=8000.0,
-        output_per_employee=110.0,
-        rd=0.03,
+        output_per_employee=65.0,
+        rd=0.037,
         tax_per_10k_kwh=0.28,
         export=0.4,
         divisions=(0.08, 0.3, 0.17, 0.1, 0.12, 0.1, 0.13),
@@ -232,8 +257,8 @@ SECTORS: tuple[Sector, ...] = (
         tax_va=0.24,
         energy=0.025,
         va_per_emission=9000.0,
-        output_per_employee=150.0,
-        rd=0.03,
+        output_per_employee=90.0,
+        rd=0.037,
         tax_per_10k_kwh=0.3,
         export=0.45,
         divisions=(0.1, 0.25, 0.2, 0.15, 0.1, 0.08, 0.12),
@@ -261,8 +286,8 @@ SECTORS: tuple[Sector, ...] = (
         tax_va=0.22,
         energy=0.02,
         va_per_emission=10000.0,
-        output_per_employee=120.0,
-        rd=0.05,
+        output_per_employee=75.0,
+        rd=0.057,
         tax_per_10k_kwh=0.3,
         export=0.5,
         divisions=(0.12, 0.15, 0.33, 0.3, 0.04, 0.02, 0.04),
@@ -300,8 +325,8 @@ SECTORS: tuple[Sector, ...] = (
         tax_va=0.22,
         energy=0.04,
         va_per_emission=5000.0,
-        output_per_employee=70.0,
-        rd=0.012,
+        output_per_employee=45.0,
+        rd=0.015,
         tax_per_10k_kwh=0.2,
         export=0.5,
         divisions=(0.15, 0.2, 0.18, 0.15, 0.12, 0.08, 0.12),

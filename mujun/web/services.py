@@ -171,10 +171,15 @@ def _load(version_id: int, fingerprint: str = "") -> Dataset:
         t.name: pl.read_parquet(io.BytesIO(bytes(t.parquet)))
         for t in DataTable.objects.filter(version_id=version_id)
     }
-    missing = {t.name for t in TABLES} - set(frames)
+    missing = {t.name for t in TABLES if t.required} - set(frames)
     if missing:
         raise ServiceError(f"data version {version_id} lacks tables {sorted(missing)}")
-    # validated when it was staged, and immutable since: no second validation
+    # validated when it was staged, and immutable since: no second validation. A version stored
+    # before an optional table or column joined the contract gets it empty.
+    for t in TABLES:
+        frame = frames.get(t.name, pl.DataFrame(schema=t.schema))
+        absent = [pl.lit(None, dtype).alias(c) for c, dtype in t.schema.items() if c not in frame]
+        frames[t.name] = frame.with_columns(absent).select(t.names) if absent else frame
     return Dataset(**{t.name: frames[t.name] for t in TABLES})
 
 

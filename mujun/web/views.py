@@ -28,6 +28,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from mujun.engine.indicators import INDICATORS
+from mujun.engine.tax import TERMS as TAX_TERMS
 from mujun.reports.cells import escape_cell
 from mujun.reports.disclosure import TAX_INDICATORS
 from mujun.reports.labels import label as column_label
@@ -540,6 +541,11 @@ def _glance(years: list[dict], table: list[dict], show_tax: bool) -> list[dict]:
                 "cells": cells([y["r"].adjusted_tax for y in years], 1),
             },
         ]
+        for term, _sign in TAX_TERMS:  # each refined-tax term as counted, where any year has one
+            key = f"tax_{term}"
+            if any(y["v"].get(key) for y in years):
+                cells_ = cells([y["v"].get(key) for y in years], 1)
+                rows.append({"label": "↳ " + column_label(key), "cells": cells_})
     for i in table:
         rows.append({"label": i["name"], "cells": cells(i["values"], 3), "css": "ind"})
         rows.append({"label": "↳ " + _("score"), "cells": cells(i["scores"]), "css": "score"})

@@ -261,18 +261,20 @@ def test_without_the_vat_add_back_the_investing_firm_scores_lower(result, rows):
 
 def test_the_shipped_zhenhai_on_the_hand_district():
     """The same district under today's `zhenhai`: class medians (every class here is under 10
-    firms, so the list's median), Z's zero electricity a data query, no D but the vetoed firm."""
+    firms, so the list's median), N evaluated (no exemption by age: none applied for), Z's zero
+    electricity a data query, no D but the vetoed firm."""
     rows = {
         r["uscc"]: r
         for r in evaluate(district(), YEAR, load_methodology("zhenhai")).enterprises.iter_rows(
             named=True
         )
     }
-    # 规上 tax per mu of L, F, V, M: 20, 18.75, 10, 10 → median 14.375
-    for u in (L, F, V, M):
+    # 规上 tax per mu of L, F, V, N, M: 20, 18.75, 10, 5, 10 → median 10
+    assert rows[N]["status"] == "evaluated"
+    for u in (L, F, V, N, M):
         assert rows[u]["benchmark_class"] == "group"
-        assert rows[u]["bm_tax_per_mu"] == pytest.approx(14.375)
-    assert rows[L]["score_tax_per_mu"] == pytest.approx(30 * 20 / 14.375)
+        assert rows[u]["bm_tax_per_mu"] == pytest.approx(10.0)
+    assert rows[L]["score_tax_per_mu"] == pytest.approx(30 * 20 / 10)
     # M has no emissions figure: 黄岩's average score, still evaluated
     assert rows[M]["status"] == "evaluated" and "emissions_eq missing" in rows[M]["reason"]
     # Z's electricity is 0: not scored, the item named
@@ -281,4 +283,10 @@ def test_the_shipped_zhenhai_on_the_hand_district():
         rows[Z]["reason"]
         == "electricity_kwh is 0: tax_per_kwh cannot be computed (缺少数据，请核实)"
     )
-    assert {u: rows[u]["grade"] for u in (L, F, M, V)} == {L: "A", F: "B", M: "B", V: "D"}
+    assert {u: rows[u]["grade"] for u in (L, F, M, N, V)} == {
+        L: "A",
+        F: "B",
+        M: "B",
+        N: "C",
+        V: "D",
+    }

@@ -257,3 +257,17 @@ def test_a_variant_brings_its_own_provenance():
     assert county.scoring.cap == 2.0
     assert county.provenance["scoring.cap"] == Provenance(source="县 2024 办法")
     assert "scoring.cap" not in {path for path, _, _ in county.illustrative()}
+
+
+def test_zhenhai_exempts_on_application_and_vetoes_as_the_sources_say():
+    """Issue 13 items 6–7: no exemption by age (江山 exempts on application), firms past their
+    promised production date evaluated (遂昌), the 淘汰类 and energy-quota vetoes, 出口退税 counted
+    (宁波), no one-off-tax subtraction (no source)."""
+    ex = PRESET.exemptions
+    assert ex.on_application and ex.past_due_evaluated
+    assert ex.min_years_registered == 0 and ex.new_land_years == 0
+    assert "obsolete_capacity" in PRESET.vetoes and PRESET.energy_quota.veto
+    assert PRESET.energy_quota.source
+    assert PRESET.tax.export_refund and not PRESET.tax.one_off_tax
+    huangyan = load_methodology("huangyan-2022")
+    assert not huangyan.tax.export_refund and not huangyan.exemptions.on_application

@@ -130,3 +130,8 @@ def test_levers_by_grade():
     )
     with pytest.raises(ValueError, match="listed twice"):
         _method(levers=[m.policy.levers[0].model_dump()] * 2)
+
+
+def test_a_typo_in_the_no_stacking_events_is_refused():
+    with pytest.raises(ValueError, match="unknown event kind 'punitive_tarif'"):
+        _method(electricity_surcharge={"not_with_events": ["punitive_tarif"]})

@@ -126,7 +126,8 @@ def test_the_zones_tax_per_mu_is_blank_when_one_firm_pays_most_of_it(ds):
 
     m = load_methodology("zhenhai")
     before = report_data_from_dataset(ds, 2022, m).tax_per_mu.filter(pl.col("year") == 2022)
-    assert before["zone"].item() is not None and before["district"].item() is not None
+    # the district's own figure may already be blank: its refinery can pay most of its tax
+    assert before["zone"].item() is not None
     members = in_zone(ds, load_targets().report.zone)["uscc"]
     big = ds.annual.filter((pl.col("year") == 2022) & pl.col("uscc").is_in(members.implode()))
     big = big.sort("tax_paid", descending=True)["uscc"][0]

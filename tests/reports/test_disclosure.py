@@ -12,6 +12,8 @@ def test_the_columns_made_from_tax():
         "ind_tax_per_mu",
         "score_tax_per_kwh",
         "bm_tax_per_mu",
+        "tax_export_refund",
+        "tax_fixed_asset_vat_credit",
     ):
         assert reveals_tax(column)
     # the total less the other scores is the tax indicators' score

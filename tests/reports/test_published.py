@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import zipfile
 
-from hand_district import L, N, V, district
+from hand_district import PRESET, L, N, V, district
 from python_calamine import CalamineWorkbook
 
 from mujun.engine import evaluate
@@ -14,7 +14,7 @@ from mujun.reports import write_published
 
 
 def test_published_workbook(tmp_path):
-    ev = evaluate(district(), 2022, load_methodology("zhenhai"))
+    ev = evaluate(district(), 2022, load_methodology(PRESET))
     path = tmp_path / "r.xlsx"
     write_published(ev, path)
     book = CalamineWorkbook.from_path(str(path))

@@ -12,6 +12,7 @@ from mujun.dataset.reference import divisions, industry_classes
 from mujun.dataset.schema import M2_PER_MU, QUALIFICATION_KINDS, TABLE
 from mujun.dataset.uscc import make_uscc, uscc_problem
 from mujun.synth import synthesize
+from mujun.synth.profiles import FULL_SIZE
 
 YEARS = range(2016, 2023)
 LAST = 2022
@@ -229,7 +230,7 @@ def test_calibration(size, request):
 
 
 def test_a_refinery_over_1000_yi_at_full_size():
-    tables = synthesize(3000, YEARS, 5)
+    tables = synthesize(FULL_SIZE, YEARS, 5)
     last = tables["annual"].filter(pl.col("year") == LAST)
     top = last.sort("output", descending=True).row(0, named=True)
     assert top["output"] > 10_000_000  # 万元: 1000亿元

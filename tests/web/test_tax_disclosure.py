@@ -257,7 +257,15 @@ def test_the_bureau_downloads_the_stored_workbook(login):
     )
 
 
-TAX_WORDS = ("亩均税收", "单位用电税收", "实缴税金", "调整后税收", "综合得分")
+TAX_WORDS = (
+    "亩均税收",
+    "单位用电税收",
+    "实缴税金",
+    "调整后税收",
+    "综合得分",
+    "加回",
+    "扣除一次性税收",
+)
 
 
 @pytest.mark.parametrize("role", ["analyst", "land", "leader"])
@@ -281,6 +289,19 @@ def test_profile_and_explanation_show_tax_only_with_the_right(login, role):
     # the score's gap to the next grade would give the total away
     gap = f"{firm.total_score:,.2f}"
     assert gap not in page and gap not in explanation
+
+
+@pytest.mark.parametrize("role", ["analyst", "land"])
+def test_the_profile_shows_each_tax_term_as_counted_only_with_the_right(login, role):
+    """Beside tax paid and adjusted tax, the terms added back (here 固定资产进项税抵扣)."""
+    run = services.published(2022)
+    firm = (
+        Result.objects.filter(run=run, values__tax_fixed_asset_vat_credit__gt=0)
+        .order_by("uscc")
+        .first()
+    )
+    page = login(role).get(f"/enterprises/{firm.uscc}/").content.decode()
+    assert ("加回固定资产进项税抵扣" in page) == (role == "analyst")
 
 
 def _pdf_text(content: bytes, tmp_path) -> str:
