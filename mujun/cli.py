@@ -196,6 +196,14 @@ def _at_cap(ev) -> Table | None:
     return table
 
 
+def _illustrative(m) -> str:
+    n = len(m.illustrative(evaluation=True))
+    return (
+        f"{n} illustrative values (no source) in the evaluation of methodology {m.name}: "
+        "`mujun methodologies --unsourced` lists a preset's"
+    )
+
+
 @app.command()
 def evaluate(
     path: Annotated[Path, typer.Argument(help="Dataset folder or .xlsx workbook.")],
@@ -231,6 +239,7 @@ def evaluate(
     console.print(
         f"methodology {m.name} sha256 {ev.methodology_hash[:16]}… · input sha256 {ev.input_hash[:16]}…"
     )
+    console.print(_illustrative(m))
     for target in (out, parcels):
         if target is not None:
             console.print(f"wrote {target}")
@@ -587,16 +596,30 @@ def _print_sobol(result, elapsed: float) -> None:
 
 
 @app.command()
-def methodologies() -> None:
+def methodologies(
+    unsourced: Annotated[
+        bool,
+        typer.Option(
+            "--unsourced", help="List every illustrative value (no source) of each preset."
+        ),
+    ] = False,
+) -> None:
     """List the shipped methodology presets and their hashes."""
     from mujun.methodologies import available, load_methodology
 
+    presets = [load_methodology(name) for name in available()]
+    if unsourced:  # one line a value, to read or to grep
+        for m in presets:
+            console.print(f"{m.name}: {len(m.illustrative())} illustrative values", markup=False)
+            for path, number, why in m.illustrative():
+                line = f"  {path} = {number:g} · {why or 'no source given'}"
+                console.print(line, markup=False, highlight=False, soft_wrap=True)
+        return
     table = Table(title="methodology presets")
-    for col in ("name", "title", "sha256"):
+    for col in ("name", "title", "sha256", "illustrative"):
         table.add_column(col)
-    for name in available():
-        m = load_methodology(name)
-        table.add_row(name, m.title, m.digest()[:16] + "…")
+    for m in presets:
+        table.add_row(m.name, m.title, m.digest()[:16] + "…", str(len(m.illustrative())))
     console.print(table)
 
 

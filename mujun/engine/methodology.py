@@ -3,23 +3,28 @@
 The model mirrors domain.md's "The evaluation, step by step"; each section names the step it
 configures. Presets are TOML files under `mujun/methodologies/` loaded by `mujun.methodologies`.
 Nothing county-specific lives in engine code: weights, benchmarks, caps, cuts, vetoes, bonuses and
-policy amounts all come from here.
+policy amounts all come from here. Every number says where it comes from (`Methodology.provenance`,
+docs/methodology.md "Sources"): a preset gives it a `source` or marks it `illustrative`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Literal
+import types
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from mujun.dataset.schema import EVENT_KINDS, QUALIFICATION_KINDS
 from mujun.engine.indicators import INDICATORS
@@ -32,6 +37,28 @@ ListName = Literal["above", "below", "below_small", "tenant"]
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Provenance(_Model):
+    """Where one number of a methodology comes from (issue 13): a `source`, or `illustrative`
+    when no source gives it (mujun's or the county's choice; `source` then says what it rests on)."""
+
+    source: str = ""
+    illustrative: bool = False
+
+    def toml(self) -> dict[str, Any]:
+        """The keys a preset writes beside the value."""
+        keys: dict[str, Any] = {"source": self.source} if self.source else {}
+        return keys | ({"illustrative": True} if self.illustrative else {})
+
+
+AROUND_THE_EVALUATION = ("access", "commitments", "lowland")
+"""Settings of 产业准入, 达产复核 and 低效用地: the methodology's, but no evaluation run uses them."""
+UNSOURCED = Provenance(illustrative=True)
+"""A number given without a source: set in code (a preset's TOML cannot)."""
+DEFAULT = Provenance(illustrative=True, source="mujun's default: the preset does not set it")
+"""A number the methodology leaves at the model's default: no source either."""
+ANNOTATIONS = ("source", "illustrative")
 
 
 def _event_kind(v: str) -> str:
@@ -137,6 +164,11 @@ class GroupSpec(_Model):
 
     def method(self, spec: IndicatorSpec) -> str:
         return spec.benchmark or self.benchmark
+
+    def unused_fields(self) -> set[str]:
+        """Settings its benchmark methods leave unused (their numbers are not counted as used)."""
+        by_division = any(self.method(s) == "industry_division" for s in self.indicators)
+        return set() if by_division else {"min_peers"}
 
 
 class Population(_Model):
@@ -250,6 +282,9 @@ class GradeRule(_Model):
             if floor is not None:
                 out[g] = floor
         return out
+
+    def unused_fields(self) -> set[str]:
+        return {"shares": {"thresholds"}, "thresholds": {"shares"}}.get(self.method, set())
 
 
 class Grading(GradeRule):
@@ -606,6 +641,38 @@ class Methodology(_Model):
     commitments: Commitments = Commitments()
     lowland: Lowland = Lowland()
     publication: Publication = Publication()
+    provenance: dict[str, Provenance] = {}
+    """Every number's provenance by dotted path (`groups.above.indicators.0.weight`), from the
+    preset's `source` / `illustrative` keys; a number left at its default is DEFAULT."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sources(cls, data: Any, info: ValidationInfo) -> Any:
+        """Take the preset's provenance keys off its values. With context `require_sources` (a
+        preset's TOML) a number with neither `source` nor `illustrative = true` is refused."""
+        if not isinstance(data, dict):
+            return data
+        found: dict[str, Provenance] = {}
+        bare: list[str] = []
+        given = data.get("provenance") or {}
+        rest = {k: v for k, v in data.items() if k != "provenance"}
+        clean = _unwrap(rest, cls, "", None, found, bare)
+        if bare and info.context and info.context.get("require_sources"):
+            raise PydanticCustomError(
+                "unsourced",
+                'a number needs source = "…" or illustrative = true, on the value '
+                '({ value = …, source = "…" }) or on its table; none for: {paths}',
+                {"paths": ", ".join(bare)},
+            )
+        # a dump's provenance (`provenance` given) is the whole record; else the data's own keys
+        return clean | {"provenance": dict.fromkeys(bare, UNSOURCED) | found | given}
+
+    @model_validator(mode="after")
+    def _every_number(self) -> Methodology:
+        # exactly the numbers the model holds, in its order: defaults in, stale paths out
+        complete = {path: self.provenance.get(path, DEFAULT) for path, _ in _numbers(self)}
+        object.__setattr__(self, "provenance", complete)
+        return self
 
     @model_validator(mode="after")
     def _both_groups(self) -> Methodology:
@@ -621,7 +688,153 @@ class Methodology(_Model):
             ids += [s.id for s in self.groups[group].indicators if s.id not in ids]
         return ids
 
+    def illustrative(self, evaluation: bool = False) -> list[tuple[str, float, str]]:
+        """Every illustrative number the methodology uses — (dotted path, value, what it rests on)
+        in the model's order. Not used: a section switched off (`enabled = false`), the settings
+        its other settings leave aside (grade thresholds when grading by shares). `evaluation`:
+        only what an evaluation run uses, not the settings AROUND_THE_EVALUATION."""
+        return [
+            (path, value, self.provenance[path].source)
+            for path, value in _numbers(self, used_only=True)
+            if self.provenance[path].illustrative
+            and not (evaluation and path.split(".")[0] in AROUND_THE_EVALUATION)
+        ]
+
+    def preset_data(self) -> dict[str, Any]:
+        """The methodology as a preset's TOML data, every number as `{ value, source | illustrative }`
+        (what `mujun.methodologies.parse_methodology` reads back to the same digest)."""
+        raw = self.model_dump(mode="json", exclude_none=True, exclude={"provenance"})
+
+        def wrap(node: Any, path: str) -> Any:
+            if isinstance(node, dict):
+                return {k: wrap(v, _join(path, k)) for k, v in node.items()}
+            if isinstance(node, list):
+                return [wrap(v, _join(path, i)) for i, v in enumerate(node)]
+            if _is_number(node):
+                return {"value": node, **self.provenance.get(path, DEFAULT).toml()}
+            return node
+
+        return wrap(raw, "")
+
     def digest(self) -> str:
-        """SHA-256 of the canonical JSON of the validated model: comments and key order don't matter."""
+        """SHA-256 of the canonical JSON of the validated model: comments and key order don't matter.
+        Provenance is part of it: the run summary and the published cover say how many numbers
+        are illustrative, so a methodology that says so differently is a different methodology."""
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _join(path: str, key: object) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _child(tp: Any, key: object) -> Any:
+    """The declared type of `key` inside a value of type `tp` (None when unknown)."""
+    if get_origin(tp) in (Union, types.UnionType):
+        options = [a for a in get_args(tp) if a is not type(None)]
+        tp = options[0] if len(options) == 1 else None
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        field = tp.model_fields.get(str(key))
+        return field.annotation if field else None
+    args = get_args(tp)
+    if get_origin(tp) is dict:
+        return args[1]
+    if get_origin(tp) is list:
+        return args[0]
+    if get_origin(tp) is tuple and args:
+        return (
+            args[0]
+            if len(args) == 2 and args[1] is Ellipsis
+            else args[min(int(key), len(args) - 1)]
+        )
+    return None
+
+
+def _declares(tp: Any, name: str) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel) and name in tp.model_fields
+
+
+def _provenance(table: dict) -> Provenance | None:
+    source, illustrative = table.get("source"), table.get("illustrative")
+    has_source = isinstance(source, str) and bool(source.strip())
+    if illustrative is True or has_source:
+        return Provenance(source=source if has_source else "", illustrative=illustrative is True)
+    return None
+
+
+def _unwrap(
+    node: Any,
+    tp: Any,
+    path: str,
+    inherited: Provenance | None,
+    found: dict[str, Provenance],
+    bare: list[str],
+) -> Any:
+    """A preset's raw value without its provenance keys. A table's `source` / `illustrative`
+    covers every number inside it that has none of its own (the nearest wins); `{ value = …,
+    source = … }` annotates one value; a model with a `source` field of its own keeps it."""
+    if isinstance(node, dict):
+        wrapper = "value" in node and set(node) <= {"value", *ANNOTATIONS}
+        if wrapper and not _declares(tp, "value"):
+            covering = _provenance(node) or inherited
+            return _unwrap(node["value"], tp, path, covering, found, bare)
+        covering = _provenance(node) or inherited
+        return {
+            k: _unwrap(v, _child(tp, k), _join(path, k), covering, found, bare)
+            for k, v in node.items()
+            if k not in ANNOTATIONS or _declares(tp, k)
+        }
+    if isinstance(node, list | tuple):
+        return [
+            _unwrap(v, _child(tp, i), _join(path, i), inherited, found, bare)
+            for i, v in enumerate(node)
+        ]
+    if _is_number(node):
+        if inherited is None:
+            bare.append(path)
+        else:
+            found[path] = inherited
+    return node
+
+
+def sourced_numbers(data: dict[str, Any]) -> dict[str, Any]:
+    """A preset's raw data with each table's `source` / `illustrative` pushed down onto the numbers
+    it covers, each written `{ value, source | illustrative }` (a bare number stays bare): laid over
+    another preset, a number then brings its own provenance and takes none from the other's tables."""
+    found: dict[str, Provenance] = {}
+    clean = _unwrap(data, Methodology, "", None, found, [])
+
+    def wrap(node: Any, path: str) -> Any:
+        if isinstance(node, dict):
+            return {k: wrap(v, _join(path, k)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [wrap(v, _join(path, i)) for i, v in enumerate(node)]
+        if _is_number(node) and path in found:
+            return {"value": node, **found[path].toml()}
+        return node
+
+    return wrap(clean, "")
+
+
+def _numbers(node: Any, path: str = "", used_only: bool = False) -> Iterator[tuple[str, float]]:
+    """Every number of a validated model by dotted path, in the model's field order; `used_only`
+    leaves out a section switched off (`enabled = false`) and what its `unused_fields()` names."""
+    if isinstance(node, BaseModel):
+        if used_only and getattr(node, "enabled", True) is False:
+            return
+        unused = node.unused_fields() if used_only and hasattr(node, "unused_fields") else set()
+        for name in type(node).model_fields:
+            if name != "provenance" and name not in unused:
+                yield from _numbers(getattr(node, name), _join(path, name), used_only)
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield from _numbers(v, _join(path, k), used_only)
+    elif isinstance(node, list | tuple):
+        for i, v in enumerate(node):
+            yield from _numbers(v, _join(path, i), used_only)
+    elif _is_number(node):
+        yield path, node

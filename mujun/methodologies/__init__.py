@@ -1,7 +1,8 @@
 """The shipped methodology presets (TOML) and the loader that validates them.
 
 `load_methodology("zhenhai")` takes a preset's name; any other argument is read as a path to a
-county's own TOML file. An invalid file is refused with every key and reason. A preset may
+county's own TOML file. An invalid file is refused with every key and reason, and so is a number
+that has neither a `source` nor `illustrative = true` (docs/methodology.md, "Sources"). A preset may
 `extends = "zhenhai"` (a shipped preset) and give only what differs.
 """
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from mujun.engine.methodology import Methodology
+from mujun.engine.methodology import Methodology, sourced_numbers
 
 DEFAULT = "zhenhai"
 
@@ -36,10 +37,12 @@ def _toml(text: str, source: str) -> dict:
 
 
 def _merged(base: dict, changes: dict) -> dict:
-    """`base` with `changes` laid over it: tables merged key by key, everything else replaced."""
+    """`base` with `changes` laid over it: tables merged key by key, everything else replaced (an
+    annotated value `{ value = …, source = … }` too: a number brings its own provenance)."""
     out = dict(base)
     for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        tables = isinstance(value, dict) and isinstance(out.get(key), dict)
+        if tables and "value" not in value and "value" not in out[key]:
             out[key] = _merged(out[key], value)
         else:
             out[key] = value
@@ -52,6 +55,8 @@ def _resolved(data: dict, source: str, seen: tuple[str, ...] = ()) -> dict:
     parent = data.pop("extends", None)
     if parent is None:
         return data
+    # each file's table-level `source` / `illustrative` covers its own numbers only
+    data = sourced_numbers(data)
     if parent not in available() or parent in seen:
         raise MethodologyError(
             f"{source}: extends = {parent!r}: expected a shipped preset ({', '.join(available())})"
@@ -59,14 +64,15 @@ def _resolved(data: dict, source: str, seen: tuple[str, ...] = ()) -> dict:
         )
     text = resources.files(__name__).joinpath(f"{parent}.toml").read_text(encoding="utf-8")
     base = _resolved(_toml(text, f"preset {parent}"), f"preset {parent}", (*seen, parent))
-    return _merged(base, data)
+    return _merged(sourced_numbers(base), data)
 
 
-def parse_methodology(text: str, source: str) -> Methodology:
-    """Validate a methodology from TOML text; `source` names it in errors."""
+def parse_methodology(text: str, source: str, require_sources: bool = True) -> Methodology:
+    """Validate a methodology from TOML text; `source` names it in errors. `require_sources=False`
+    reads a text written before numbers needed a source: its bare numbers are unsourced."""
     data = _resolved(_toml(text, source), source)
     try:
-        return Methodology.model_validate(data)
+        return Methodology.model_validate(data, context={"require_sources": require_sources})
     except ValidationError as exc:
         lines = []
         for err in exc.errors():

@@ -125,6 +125,10 @@ def _cover(
         ("办法代号", ev.methodology.name),
         ("办法哈希 (methodology SHA-256)", ev.methodology_hash),
         ("数据哈希 (input SHA-256)", ev.input_hash),
+        (
+            "无出处的示意数值 (illustrative values)",
+            str(len(ev.methodology.illustrative(evaluation=True))),
+        ),
         ("企业数", str(enterprises.height)),
         ("宗地数", str(parcels.height)),
     ]

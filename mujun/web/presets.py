@@ -58,17 +58,26 @@ def edit_form(methodology, data=None) -> forms.Form:
     return form_class(data)
 
 
+def _entry(old: dict | None, value: float) -> dict:
+    """A number the form sets: its provenance when unchanged, else illustrative (the form has no
+    source; the version's note says why)."""
+    if old is not None and old["value"] == value:
+        return old
+    return {"value": value, "illustrative": True, "source": "set in the preset form"}
+
+
 def edited(methodology, cleaned: dict):
     """The methodology with the form's values (validated by the typed model)."""
-    raw = methodology.model_dump(mode="json", exclude_none=True)
+    raw = methodology.preset_data()
     for group, spec in raw["groups"].items():
         for ind in spec["indicators"]:
-            ind["weight"] = cleaned[f"w__{group}__{ind['id']}"]
+            ind["weight"] = _entry(ind["weight"], cleaned[f"w__{group}__{ind['id']}"])
     if cleaned.get("cap") is None:
         raw["scoring"].pop("cap", None)
     else:
-        raw["scoring"]["cap"] = cleaned["cap"]
-    raw["grading"]["shares"] = {g: cleaned[f"share_{g}"] for g in GRADES}
+        raw["scoring"]["cap"] = _entry(raw["scoring"].get("cap"), cleaned["cap"])
+    shares = raw["grading"]["shares"]
+    raw["grading"]["shares"] = {g: _entry(shares.get(g), cleaned[f"share_{g}"]) for g in GRADES}
     text = tomli_w.dumps(raw)
     return parse_methodology(text, "edited preset"), text
 

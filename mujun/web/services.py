@@ -482,7 +482,9 @@ def methodology_of(preset: Preset):
 
 @lru_cache(maxsize=32)
 def _methodology(pk: int, text: str):
-    return parse_methodology(text, f"preset {pk}")
+    # a stored version never changes: one saved before numbers needed a source (issue 13) loads
+    # with them unsourced; save_preset requires them of every new version
+    return parse_methodology(text, f"preset {pk}", require_sources=False)
 
 
 # ---------------------------------------------------------------- runs
@@ -541,6 +543,7 @@ def _summary(ev: Evaluation, frame: pl.DataFrame) -> dict:
         "statuses": statuses,
         "benchmarks": [{k: _clean(v) for k, v in r.items()} for r in ev.benchmarks.to_dicts()],
         "at_cap": ev.at_cap().to_dicts(),
+        "illustrative": len(ev.methodology.illustrative(evaluation=True)),
     }
 
 

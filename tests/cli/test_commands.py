@@ -243,9 +243,9 @@ def test_bad_input_exits_1(district):
 def test_a_county_methodology_file(district):
     text = (Path(__file__).parents[2] / "mujun" / "methodologies" / "zhenhai.toml").read_text()
     (district / "county.toml").write_text(
-        text.replace("[scoring]\n", "[scoring]\ncap = 2.0\n").replace(
-            'name = "zhenhai"', 'name = "county"'
-        )
+        text.replace(
+            "[scoring]\n", "[scoring]\ncap = { value = 2.0, illustrative = true }\n"
+        ).replace('name = "zhenhai"', 'name = "county"')
     )
     done = run(
         "evaluate",
@@ -270,3 +270,46 @@ def test_a_county_methodology_file(district):
     bad = run("evaluate", "d", "--year", "2022", "--methodology", "broken.toml", cwd=district)
     assert bad.returncode == 1
     assert "groups.above.indicators.0.weight" in bad.stderr
+
+
+def test_methodologies_unsourced_lists_every_illustrative_value(tmp_path):
+    from mujun.methodologies import available, load_methodology
+
+    done = run("methodologies", "--unsourced", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    for name in available():
+        m = load_methodology(name)
+        assert f"{name}: {len(m.illustrative())} illustrative values" in lines
+        for path, value, _ in m.illustrative():
+            assert any(line.startswith(f"  {path} = {value:g} · ") for line in lines), path
+    assert (
+        "  grading.thresholds.C = 50 · D as a floor, not a quota (c.2014 provincial guidance "
+        in ("\n".join(lines))
+    )
+    assert not any(" groups.above.indicators." in line for line in lines)  # 黄岩's weights
+    listing = run("methodologies", cwd=tmp_path)
+    assert listing.returncode == 0 and "illustrative" in listing.stdout
+
+
+def test_evaluate_says_how_many_methodology_values_are_illustrative(district):
+    from mujun.methodologies import load_methodology
+
+    done = run("evaluate", "d", "--year", "2022", "--methodology", "huangyan-2022", cwd=district)
+    assert done.returncode == 0, done.stderr
+    n = len(load_methodology("huangyan-2022").illustrative(evaluation=True))
+    assert (
+        f"{n} illustrative values (no source) in the evaluation of methodology huangyan-2022"
+        in (done.stdout)
+    )
+    done = run("evaluate", "d", "--year", "2022", "--out", "s.xlsx", cwd=district)
+    assert done.returncode == 0, done.stderr
+    n = len(load_methodology("zhenhai").illustrative(evaluation=True))
+    assert (
+        n > 0
+        and f"{n} illustrative values (no source) in the evaluation of methodology zhenhai"
+        in (done.stdout)
+    )
+    cover = CalamineWorkbook.from_path(str(district / "s.xlsx")).get_sheet_by_name("封面")
+    cells = {row[0]: row[1] for row in cover.to_python() if row and row[0]}
+    assert cells["无出处的示意数值 (illustrative values)"] == str(n)

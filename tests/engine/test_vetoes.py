@@ -110,6 +110,7 @@ def test_a_veto_event_and_a_data_veto_are_both_named():
 
 HEAD = """name = "x"
 title = "x"
+illustrative = true
 """
 GROUPS = """
 [groups.above]

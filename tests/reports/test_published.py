@@ -23,6 +23,8 @@ def test_published_workbook(tmp_path):
     assert cover["办法哈希 (methodology SHA-256)"] == ev.methodology_hash
     assert cover["数据哈希 (input SHA-256)"] == ev.input_hash
     assert cover["评价年度"] == "2022"
+    illustrative = len(ev.methodology.illustrative(evaluation=True))
+    assert illustrative > 0 and cover["无出处的示意数值 (illustrative values)"] == str(illustrative)
     above = book.get_sheet_by_name("规上").to_python()
     header = above[0]
     assert header[:6] == ["统一社会信用代码", "企业名称", "年度", "规模", "名单", "镇街代码"]

@@ -3,6 +3,7 @@ consequences on the current data, and saves a new version; nothing is published 
 
 import pytest
 
+from mujun.methodologies import MethodologyError
 from mujun.web.models import Preset, Run
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +40,15 @@ def test_edit_preview_then_save_a_new_version(login):
         and versions[1].methodology_hash != versions[0].methodology_hash
     )
     assert Run.objects.filter(status="published").count() == published
+    # a number the form changed has no source; the others keep theirs
+    from mujun.web.services import methodology_of
+
+    old, new = methodology_of(versions[0]).provenance, methodology_of(versions[1]).provenance
+    assert new["grading.shares.A"].illustrative and new["grading.shares.A"].source == (
+        "set in the preset form"
+    )
+    weight = "groups.above.indicators.0.weight"
+    assert new[weight] == old[weight] and not new[weight].illustrative
 
 
 def test_shares_that_do_not_add_up_are_refused(login):
@@ -52,3 +62,22 @@ def test_shares_that_do_not_add_up_are_refused(login):
 def test_only_the_bureau_edits_presets(login):
     for role in ("land", "street", "leader", "enterprise"):
         assert login(role).get("/presets/zhenhai/edit/").status_code == 403
+
+
+def test_a_version_stored_before_numbers_needed_sources_still_loads():
+    from mujun.web.services import methodology_of, save_preset
+
+    old = Preset.objects.create(name="county", version=1, toml=OLD, methodology_hash="x")
+    m = methodology_of(old)
+    assert m.provenance["groups.above.indicators.0.weight"].illustrative
+    with pytest.raises(MethodologyError, match=r"none for: groups\.above\.indicators\.0\.weight"):
+        save_preset("county", OLD)
+
+
+OLD = """name = "county"
+title = "a preset saved before issue 13"
+[groups.above]
+indicators = [{ id = "tax_per_mu", weight = 100 }]
+[groups.below]
+indicators = [{ id = "tax_per_mu", weight = 100 }]
+"""

@@ -51,6 +51,10 @@ def test_create_and_publish(login, district):
     old = services.published(2022)
     page = client.get(f"/runs/{run.pk}/").content.decode()
     assert f"#{old.pk}" in page and 'class="small matrix"' in page
+    # how many of the preset's numbers have no source (黄岩 leaves its grade cuts to mujun)
+    illustrative = len(services.methodology_of(preset).illustrative(evaluation=True))
+    assert illustrative > 0 and run.summary["illustrative"] == illustrative
+    assert f'<dd id="illustrative">{illustrative} ' in page
     assert client.post(f"/runs/{run.pk}/", {"action": "publish"}).status_code == 302
     run.refresh_from_db()
     assert run.status == Run.Status.PUBLISHED and run.supersedes_id == old.pk
