@@ -164,15 +164,20 @@ def evaluate(
     year: int,
     methodology: Methodology,
     history: dict[int, pl.DataFrame] | None = None,
+    benchmarks: pl.DataFrame | None = None,
 ) -> Evaluation:
     """Evaluate every enterprise with an annual row for `year`.
 
     `history` maps earlier years to frames of (uscc, grade) for the electricity surcharge's
     consecutive-years rule; when None, the earlier years the rule needs are evaluated here.
+    `benchmarks`: score the firms against these (an earlier evaluation's `benchmarks`, the
+    published ones) instead of the benchmarks of this data.
     """
     m = methodology
-    if history is None:
+    if history is None and benchmarks is None:
         return evaluate_years(ds, [year], m)[year]
+    if history is None:
+        history = _look_back(ds, year, m, {})
     ds = ds.canonical()
     annual = ds.annual.filter(pl.col("year") == year)
     if annual.height == 0:
@@ -324,7 +329,7 @@ def evaluate(
     )
 
     # 5–6. indicators, benchmarks, scores — per group
-    scored, benchmarks = [], []
+    scored, tables = [], []
     for group, spec in m.groups.items():
         part, bm = score_group(
             firms.filter(pl.col("group") == group),
@@ -335,9 +340,10 @@ def evaluate(
             group,
             spec.min_peers,
             spec.classes,
+            None if benchmarks is None else benchmarks.filter(pl.col("group") == group),
         )
         scored.append(part)
-        benchmarks.append(bm)
+        tables.append(bm)
     firms = pl.concat(scored, how="diagonal_relaxed")
     ids = m.indicator_ids()
     for i in ids:
@@ -395,7 +401,7 @@ def evaluate(
         m,
         year,
     )
-    benchmarks.append(parcel_bm)
+    tables.append(parcel_bm)
     worst = (
         parcels.filter(pl.col("grade").is_not_null())
         .sort("grade", "parcel_id", descending=[True, False])
@@ -532,7 +538,7 @@ def evaluate(
         enterprises=output,
         parcels=parcels,
         allocation=allocation,
-        benchmarks=pl.concat(benchmarks).cast(BENCHMARK_SCHEMA),
+        benchmarks=pl.concat(tables).cast(BENCHMARK_SCHEMA),
         detail=firms,
     )
 
@@ -549,6 +555,19 @@ def published_order(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _look_back(
+    ds: Dataset, year: int, methodology: Methodology, history: dict[int, pl.DataFrame]
+) -> dict[int, pl.DataFrame]:
+    """Fill `history` with the earlier years' (uscc, grade) the surcharge's rule needs for `year`."""
+    cfg = methodology.policy.electricity_surcharge
+    lookback = cfg.repeat_years - 1 if cfg.enabled else 0
+    available = set(ds.years())
+    for y in range(year - lookback, year):
+        if y not in history and y in available:
+            history[y] = evaluate(ds, y, methodology, history).enterprises.select("uscc", "grade")
+    return history
+
+
 def evaluate_years(
     ds: Dataset, years: list[int], methodology: Methodology, on_year=None
 ) -> dict[int, Evaluation]:
@@ -556,15 +575,8 @@ def evaluate_years(
     `on_year(year)` is called after each year (for progress bars)."""
     history: dict[int, pl.DataFrame] = {}
     results = {}
-    cfg = methodology.policy.electricity_surcharge
-    lookback = cfg.repeat_years - 1 if cfg.enabled else 0
-    available = set(ds.years())
     for year in sorted(years):
-        for y in range(year - lookback, year):
-            if y not in history and y in available:
-                history[y] = evaluate(ds, y, methodology, history).enterprises.select(
-                    "uscc", "grade"
-                )
+        _look_back(ds, year, methodology, history)
         result = evaluate(ds, year, methodology, history)
         history[year] = result.enterprises.select("uscc", "grade")
         results[year] = result

@@ -128,6 +128,40 @@ def _class_benchmarks(frame: pl.DataFrame, spec: IndicatorSpec, method: str) -> 
     )
 
 
+def _given_group(
+    given: pl.DataFrame, specs: list[IndicatorSpec], group: str
+) -> dict[str, tuple[str, float | None, int]]:
+    """(method, benchmark, peers) per indicator of one group, read from a benchmark table."""
+    rows = given.filter((pl.col("group") == group) & pl.col("industry_division").is_null())
+    out = {}
+    for spec in specs:
+        row = rows.filter(pl.col("indicator") == spec.id)
+        if row.height != 1:
+            raise EngineError(f"{group}.{spec.id}: no benchmark in the given table")
+        r = row.row(0, named=True)
+        out[spec.id] = (r["method"], r["benchmark"], r["peers"])
+    return out
+
+
+def _given_keys(
+    given: pl.DataFrame, group: str, spec: IndicatorSpec, key: str, prefix: str
+) -> pl.DataFrame:
+    """The per-class (or per-division) benchmarks of one indicator, read from a benchmark table."""
+    return (
+        given.filter(
+            (pl.col("group") == group)
+            & (pl.col("indicator") == spec.id)
+            & pl.col("industry_division").is_not_null()
+        )
+        .select(
+            pl.col("industry_division").alias(key),
+            pl.col("benchmark").alias(f"{prefix}_bm"),
+            pl.col("peers").alias(f"{prefix}_n"),
+        )
+        .sort(key)
+    )
+
+
 def score_group(
     frame: pl.DataFrame,
     specs: list[IndicatorSpec],
@@ -137,6 +171,7 @@ def score_group(
     group: str,
     min_peers: int = 5,
     classes: IndustryClasses | None = None,
+    given: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Add `ind_<id>`, `bm_<id>` and `score_<id>` columns for one group's units, and `score_sum`.
 
@@ -144,14 +179,19 @@ def score_group(
     and `_scorable` (the unit takes part in benchmarks and is scored). With `classes` each unit is
     benchmarked within its industry class (`benchmark_class`). Returns the frame and a benchmark
     table (one row per indicator, plus one per industry division or class where used; a class's
-    name is in the `industry_division` column).
+    name is in the `industry_division` column). `given`, a benchmark table of an earlier
+    evaluation (the published one), is used instead of computing the benchmarks from `frame`.
     """
     frame = frame.with_columns(
         [pl.when(pl.col("_scorable")).then(value_expr(s.id)).alias(f"ind_{s.id}") for s in specs]
     )
     if classes is not None:
         frame = frame.with_columns(benchmark_class(classes))
-    group_bm = _group_benchmarks(frame, specs, method_of, year, group)
+    group_bm = (
+        _group_benchmarks(frame, specs, method_of, year, group)
+        if given is None
+        else _given_group(given, specs, group)
+    )
     rows = []
     score_cols = []
     for spec in specs:
@@ -159,7 +199,11 @@ def score_group(
         rows.append((group, spec.id, method, None, bm, n))
         bm_expr = pl.lit(bm, pl.Float64)
         if classes is not None:
-            by_class = _class_benchmarks(frame, spec, method)
+            by_class = (
+                _class_benchmarks(frame, spec, method)
+                if given is None
+                else _given_keys(given, group, spec, "benchmark_class", "_cls")
+            )
             rows += [
                 (group, spec.id, method, c, b, k)
                 for c, b, k in by_class.select("benchmark_class", "_cls_bm", "_cls_n").iter_rows()
@@ -169,7 +213,11 @@ def score_group(
                 pl.coalesce(pl.col("_cls_bm"), bm_expr).alias(f"bm_{spec.id}")
             ).drop("_cls_bm", "_cls_n")
         elif method == "industry_division":
-            divisions = _division_benchmarks(frame, spec, min_peers)
+            divisions = (
+                _division_benchmarks(frame, spec, min_peers)
+                if given is None
+                else _given_keys(given, group, spec, "industry_division", "_div")
+            )
             rows += [
                 (group, spec.id, method, d, b, k)
                 for d, b, k in divisions.select(
