@@ -147,6 +147,12 @@ class Run(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     published_at = models.DateTimeField(null=True, blank=True)
+    rescored_uscc = models.CharField(max_length=18, blank=True)
+    """Set on a run made for an objection accepted during the 公示: only this firm was scored
+    again (against the benchmarks of `rescored_from`); every other firm is as published there."""
+    rescored_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     objection_deadline = models.DateField(null=True, blank=True)
     """The last day of the 公示 (the preset's working days after publication): objections are
     taken until then, and the list is final after it (逾期视为无异议)."""

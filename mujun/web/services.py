@@ -501,9 +501,21 @@ def _evaluation(
 def evaluation_of(run: Run) -> Evaluation:
     """The engine's full result for a run (recomputed from its stored inputs, cached per process:
     the same inputs and preset give the same result to the bit)."""
+    if run.rescored_from_id is not None:
+        return _rescored(run.rescored_from_id, run.data_id, run.data.fingerprint, run.rescored_uscc)
     return _evaluation(
         run.data_id, run.data.fingerprint, run.preset_id, run.preset.methodology_hash, run.year
     )
+
+
+@lru_cache(maxsize=8)
+def _rescored(base_id: int, data_id: int, _fingerprint: str, uscc: str) -> Evaluation:
+    """The published run `base_id` with `uscc` scored again on data version `data_id`."""
+    from mujun.engine.rescore import rescore
+
+    base = Run.objects.select_related("preset", "data").defer("published_xlsx").get(pk=base_id)
+    data = load_dataset(DataVersion.objects.get(pk=data_id))
+    return rescore(evaluation_of(base), data, uscc)
 
 
 def _clean(value):
@@ -547,8 +559,18 @@ def _summary(ev: Evaluation, frame: pl.DataFrame) -> dict:
     }
 
 
-def create_run(year: int, preset: Preset, data: DataVersion, user=None, nonce=None) -> Run:
-    """Evaluate a year on a data version with a preset and store the result as a preview run."""
+def create_run(
+    year: int,
+    preset: Preset,
+    data: DataVersion,
+    user=None,
+    nonce=None,
+    rescore_of: Run | None = None,
+    uscc: str = "",
+) -> Run:
+    """Evaluate a year on a data version with a preset and store the result as a preview run.
+    With `rescore_of` (a published run) only `uscc` is scored again, against that run's
+    benchmarks; every other firm keeps its result there (an objection during the 公示)."""
     if existing := submitted(Run, nonce):  # before the evaluation, which takes seconds
         return existing
     if data.status != DataVersion.Status.COMMITTED:
@@ -556,7 +578,10 @@ def create_run(year: int, preset: Preset, data: DataVersion, user=None, nonce=No
     ds = load_dataset(data)
     if year not in ds.years():
         raise ServiceError(f"year {year} is not in data version {data.pk} ({ds.years()})")
-    ev = _evaluation(data.pk, data.fingerprint, preset.pk, preset.methodology_hash, year)
+    if rescore_of is not None:
+        ev = _rescored(rescore_of.pk, data.pk, data.fingerprint, uscc)
+    else:
+        ev = _evaluation(data.pk, data.fingerprint, preset.pk, preset.methodology_hash, year)
     annual = ds.annual.filter(pl.col("year") == year).select("uscc", "value_added")
     frame = ev.enterprises.join(annual, on="uscc", how="left", maintain_order="left")
 
@@ -570,6 +595,8 @@ def create_run(year: int, preset: Preset, data: DataVersion, user=None, nonce=No
             summary=_summary(ev, frame),
             created_by=user,
             nonce=nonce,
+            rescored_from=rescore_of,
+            rescored_uscc=uscc if rescore_of is not None else "",
         )
         _store_results(run, ev, frame, ds)
         return run
@@ -823,11 +850,13 @@ def reject_objection(objection: Objection, reason: str, user) -> Objection:
 
 
 def accept_objection(
-    objection: Objection, value: float, reason: str, user
+    objection: Objection, value: float, reason: str, user, recompute_all: bool = False
 ) -> tuple[Objection, Run]:
     """Accept an objection: the corrected value becomes a new committed data version (who, when and
-    why recorded on the objection and in the audit trail) and the year is evaluated again as a new
-    preview run, to be published in place of the old one."""
+    why recorded on the objection and in the audit trail) and a new preview run is made, to be
+    published in place of the old one. By default only the objecting firm is scored again, against
+    the benchmarks of the list it objected to (the others keep their published results);
+    `recompute_all` evaluates the whole year again on the corrected data."""
     if not reason.strip():
         raise ServiceError("an accepted objection needs the reason for the correction")
     with transaction.atomic():
@@ -860,7 +889,19 @@ def accept_objection(
         objection.resolved_by = user
         objection.resolved_at = timezone.now()
         objection.save()
-        run = create_run(objection.year, objection.run.preset, version, user)
+        published_run = objection.run if objection.run.status == Run.Status.PUBLISHED else None
+        if recompute_all or published_run is None:
+            run = create_run(objection.year, objection.run.preset, version, user)
+        else:
+            run = create_run(
+                objection.year,
+                objection.run.preset,
+                version,
+                user,
+                rescore_of=published_run,
+                uscc=objection.uscc,
+            )
+        record(run, "objection run", user, objection=objection.pk, recompute_all=recompute_all)
     return objection, run
 
 

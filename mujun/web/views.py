@@ -690,6 +690,7 @@ class ResolveForm(forms.Form):
     decision = forms.ChoiceField(choices=[("accept", "accept"), ("reject", "reject")])
     value = forms.FloatField(required=False)
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
+    scope = forms.ChoiceField(choices=[("firm", "firm"), ("all", "all")], required=False)
 
 
 @login_required
@@ -709,7 +710,11 @@ def objection(request, pk: int):
                     if value is None:
                         raise services.ServiceError(_("Accepting needs the corrected value."))
                     _objection, run = services.accept_objection(
-                        item, value, form.cleaned_data["reason"], request.user
+                        item,
+                        value,
+                        form.cleaned_data["reason"],
+                        request.user,
+                        recompute_all=form.cleaned_data.get("scope") == "all",
                     )
                     messages.success(
                         request,

@@ -336,3 +336,47 @@ def test_after_the_publicity_period_the_list_is_final(login, firm):
     page = client.get(f"/enterprises/{firm}/").content.decode()
     assert f"公示期已于 {yesterday:%Y-%m-%d} 结束" in page and 'id="object-form"' not in page
     assert not Objection.objects.filter(uscc=firm, run=run).exists()
+
+
+def _accept_with(login, firm, scope: str | None) -> tuple[Run, Run]:
+    _file(login("enterprise"), firm, value=4321.5)
+    item = Objection.objects.get(uscc=firm)
+    data = {"decision": "accept", "value": 4321.5, "reason": "补充了完税证明"}
+    if scope:
+        data["scope"] = scope
+    login("analyst").post(f"/objections/{item.pk}/", data)
+    item.refresh_from_db()
+    return item.run, Run.objects.get(data=item.correction, year=2022)
+
+
+def _results(run: Run) -> dict[str, tuple]:
+    rows = Result.objects.filter(run=run).values_list("uscc", "total_score", "grade", "values")
+    return {u: (s, g, v.get("bm_tax_per_mu")) for u, s, g, v in rows}
+
+
+def test_during_the_publicity_only_the_objector_is_scored_again(login, firm):
+    """公示期内的异议: the firm is scored on its corrected data against the published benchmarks;
+    every other firm keeps its published result (the default)."""
+    published, new = _accept_with(login, firm, None)
+    assert new.rescored_from == published and new.rescored_uscc == firm
+    before, after = _results(published), _results(new)
+    assert set(before) == set(after)
+    moved = {u for u in before if before[u] != after[u]}
+    assert moved <= {firm}
+    assert after[firm][2] == before[firm][2]  # against the published benchmark
+    assert Result.objects.get(run=new, uscc=firm).tax_paid == 4321.5
+    page = login("analyst").get(f"/runs/{new.pk}/").content.decode()
+    assert f"仅重新评价了 {firm}" in page
+    # the run's workbook is the same evaluation: the firm's corrected figure, the others as published
+    ev = services.evaluation_of(new)
+    assert ev.enterprises.filter(ev.enterprises["uscc"] == firm)["tax_paid"][0] == 4321.5
+    assert ev.benchmarks.equals(services.evaluation_of(published).benchmarks)
+
+
+def test_the_analyst_may_recompute_the_whole_year(login, firm):
+    published, new = _accept_with(login, firm, "all")
+    assert new.rescored_from is None and new.rescored_uscc == ""
+    before, after = _results(published), _results(new)
+    # the corrected tax moves the benchmark, and with it other firms' scores
+    assert len({u for u in before if u in after and before[u] != after[u]} - {firm}) > 0
+    assert "仅重新评价了" not in login("analyst").get(f"/runs/{new.pk}/").content.decode()
