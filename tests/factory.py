@@ -73,6 +73,7 @@ def build(
     talents: list[dict] = (),
     projects: list[dict] = (),
     exemptions: list[dict] = (),
+    land_confirmations: list[dict] = (),
 ) -> Dataset:
     """A dataset from partial rows: defaults fill what a row leaves out."""
     ents = [{**ENTERPRISE, "name": f"测试企业{i}", **e} for i, e in enumerate(enterprises)]
@@ -86,4 +87,5 @@ def build(
         talents=frame("talents", list(talents)),
         projects=frame("projects", list(projects)),
         exemptions=frame("exemptions", list(exemptions)),
+        land_confirmations=frame("land_confirmations", list(land_confirmations)),
     )

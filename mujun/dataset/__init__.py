@@ -36,6 +36,7 @@ class Dataset:
     projects: pl.DataFrame
     talents: pl.DataFrame
     exemptions: pl.DataFrame
+    land_confirmations: pl.DataFrame
 
     @classmethod
     def from_frames(cls, today: dt.date | None = None, **frames: pl.DataFrame) -> Dataset:

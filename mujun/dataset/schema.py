@@ -215,6 +215,21 @@ EXEMPTIONS = Table(
 )
 """免评 on application: an approved application exempts the firm in `year`, with its reason."""
 
+LAND_CONFIRMATIONS = Table(
+    "land_confirmations",
+    ("uscc", "year"),
+    (
+        Column("uscc", "str", nonnull=True),
+        Column("year", "int", nonnull=True),
+        Column("land_mu", "float", nonnull=True, positive=True, max_value=1e6),
+        Column("confirmed_on", "date", nonnull=True),
+        Column("note", "str", required=False, max_length=500),
+    ),
+    required=False,
+)
+"""用地面积确认 (遂昌, 海曙 "一企一单"): the land a firm is evaluated on in `year`, as confirmed
+(by the firm, or on its objection), in place of the area the parcels and leases allocate it."""
+
 QUALIFICATIONS = Table(
     "qualifications",
     ("uscc", "kind", "valid_from"),
@@ -273,6 +288,7 @@ TABLES: tuple[Table, ...] = (
     PROJECTS,
     TALENTS,
     EXEMPTIONS,
+    LAND_CONFIRMATIONS,
 )
 TABLE = {t.name: t for t in TABLES}
 
@@ -288,6 +304,7 @@ REFERENCES: tuple[tuple[str, str, str], ...] = (
     ("projects", "parcel_id", "parcels"),
     ("talents", "uscc", "enterprises"),
     ("exemptions", "uscc", "enterprises"),
+    ("land_confirmations", "uscc", "enterprises"),
 )
 
 YEAR_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -297,12 +314,14 @@ YEAR_COLUMNS: tuple[tuple[str, str], ...] = (
     ("events", "year"),
     ("talents", "year"),
     ("exemptions", "year"),
+    ("land_confirmations", "year"),
 )
 ADDED_LATER: frozenset[tuple[str, str]] = frozenset(
     {
         ("annual", "export_refund"),
         ("annual", "energy_quota_tce"),
         ("exemptions", "*"),
+        ("land_confirmations", "*"),
     }
 )
 """Optional columns and tables (`*`) added to the contract after datasets were first fingerprinted:

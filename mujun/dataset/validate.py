@@ -54,6 +54,7 @@ USCC_COLUMNS = (
     ("projects", "applicant_uscc"),
     ("talents", "uscc"),
     ("exemptions", "uscc"),
+    ("land_confirmations", "uscc"),
 )
 
 
@@ -347,6 +348,7 @@ def _check_years(frames: dict[str, pl.DataFrame], out: _Collector, today: dt.dat
         ("enterprises", "established"),
         ("qualifications", "valid_from"),
         ("exemptions", "approved_on"),
+        ("land_confirmations", "confirmed_on"),
     ):
         c = pl.col(column)
         out.rows(

@@ -145,6 +145,21 @@ def _bonuses(ds: Dataset, year: int, m: Methodology) -> pl.DataFrame:
     )
 
 
+def _confirmed_land(land: pl.DataFrame, ds: Dataset, year: int) -> pl.DataFrame:
+    """The firms' land, a confirmed area (land_confirmations, 用地面积确认) in place of the area
+    the parcels and leases allocate; `_allocated_mu` keeps the allocated one for the reason."""
+    confirmed = ds.land_confirmations.filter(pl.col("year") == year).select(
+        "uscc", pl.col("land_mu").alias("_confirmed_mu")
+    )
+    land = land.join(confirmed, on="uscc", how="full", coalesce=True, maintain_order="left")
+    return land.with_columns(
+        pl.when(pl.col("_confirmed_mu").is_not_null())
+        .then(pl.col("land_mu"))
+        .alias("_allocated_mu"),
+        pl.coalesce(pl.col("_confirmed_mu"), pl.col("land_mu")).alias("land_mu"),
+    ).drop("_confirmed_mu")
+
+
 def _new_land_owners(ds: Dataset, year: int, years: int) -> pl.DataFrame:
     """Owners all of whose land was granted fewer than `years` years before `year`."""
     recent = pl.col("granted_on").is_not_null() & (year - pl.col("granted_on").dt.year() < years)
@@ -186,7 +201,7 @@ def evaluate(
 
     # 1–3. population, land, refined tax
     allocation = allocate(ds.parcels, ds.occupancy, year)
-    land = enterprise_land(ds.parcels, allocation)
+    land = _confirmed_land(enterprise_land(ds.parcels, allocation), ds, year)
     firms = (
         annual.join(
             ds.enterprises.select("uscc", "name", "industry_code", "division_code", "established"),
@@ -501,10 +516,19 @@ def evaluate(
         .then(pl.col("_missing"))
     )
     scorable = pl.col("_scorable")
+    confirmed_note = _note(
+        pl.col("_allocated_mu").is_not_null(),
+        pl.format(
+            "land confirmed at {} 亩 (allocated {}) (用地面积确认)",
+            pl.col("land_mu").round(4),
+            pl.col("_allocated_mu").fill_null(0.0).round(4),
+        ),
+    )
     firms = firms.with_columns(
         pl.concat_str(
             [
                 status_note,
+                confirmed_note,
                 _note(
                     lifted,
                     pl.format(

@@ -85,6 +85,7 @@ def synthesize(
         "occupancy": occupancy,
         **R.registers(district),
         "exemptions": pl.DataFrame(schema=TABLE["exemptions"].schema),  # no applications made up
+        "land_confirmations": pl.DataFrame(schema=TABLE["land_confirmations"].schema),
     }
     out = {name: _conform(name, frame) for name, frame in tables.items()}
     say("done", 1.0)

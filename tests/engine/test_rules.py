@@ -423,3 +423,26 @@ def test_a_vanishing_denominator_is_treated_as_zero_not_as_infinity():
         assert rows[uscc(n)]["ind_tax_per_kwh"] is None
         assert rows[uscc(n)]["score_tax_per_kwh"] == 0.0  # no firm has a value: the average is 0
         assert rows[uscc(n)]["total_score"] == pytest.approx(50 * n * 10 / 10 / 1.5)
+
+
+def test_a_confirmed_land_area_replaces_the_allocated_one():
+    """用地面积确认 (遂昌, 海曙 "一企一单"): firm 2 confirms 8 亩 where its parcel allocates 10."""
+    import datetime as dt
+
+    ds = own_parcels({1: 100.0, 2: 100.0})
+    confirmed = build(
+        enterprises=ds.enterprises.to_dicts(),
+        annual=ds.annual.to_dicts(),
+        parcels=ds.parcels.to_dicts(),
+        occupancy=ds.occupancy.to_dicts(),
+        land_confirmations=[
+            {"uscc": uscc(2), "year": 2022, "land_mu": 8.0, "confirmed_on": dt.date(2022, 12, 1)}
+        ],
+    )
+    rows = result_rows(evaluate(confirmed, 2022, simple()))
+    assert rows[uscc(1)]["land_mu"] == pytest.approx(10.0)
+    assert rows[uscc(2)]["land_mu"] == pytest.approx(8.0)
+    assert rows[uscc(2)]["ind_tax_per_mu"] == pytest.approx(100.0 / 8.0)
+    assert "land confirmed at 8.0 亩 (allocated 10.0) (用地面积确认)" in rows[uscc(2)]["reason"]
+    # without the confirmation, the allocated area
+    assert result_rows(evaluate(ds, 2022, simple()))[uscc(2)]["land_mu"] == pytest.approx(10.0)
