@@ -50,7 +50,11 @@ logger = logging.getLogger(__name__)
 
 BATCH = 5000
 # the fields an enterprise may object to, and the table they live in
+LAND = "land_mu"
+"""The objectable land area: a correction is a confirmed area (land_confirmations), not an annual
+figure."""
 OBJECTABLE = (
+    LAND,
     "tax_paid",
     "fixed_asset_vat_credit",
     "value_added",
@@ -791,7 +795,11 @@ def file_objection(
     row = ds.annual.filter(pl.col("uscc") == uscc, pl.col("year") == run.year)
     if row.is_empty():
         raise ServiceError(f"{uscc} has no {run.year} data in run {run.pk}")
-    current = row[field][0]
+    if field == LAND:  # the area it was evaluated on, allocated or confirmed
+        result = Result.objects.filter(run=run, uscc=uscc).first()
+        current = result.land_mu if result is not None else None
+    else:
+        current = row[field][0]
 
     def create() -> Objection:
         _lock()  # with the count below: a burst of posts at once is counted one by one
@@ -866,14 +874,17 @@ def accept_objection(
             raise ServiceError(f"objection {objection.pk} is already {objection.status}")
         base = head()
         ds = load_dataset(base)
-        annual = ds.annual.with_columns(
-            pl.when((pl.col("uscc") == objection.uscc) & (pl.col("year") == objection.year))
-            .then(pl.lit(float(value)))
-            .otherwise(pl.col(objection.field))
-            .cast(ds.annual.schema[objection.field])
-            .alias(objection.field)
-        )
-        corrected = _corrected(objection, value, ds.tables(), annual)
+        if objection.field == LAND:
+            corrected = _corrected(objection, value, _land_confirmed(ds, objection, value, reason))
+        else:
+            annual = ds.annual.with_columns(
+                pl.when((pl.col("uscc") == objection.uscc) & (pl.col("year") == objection.year))
+                .then(pl.lit(float(value)))
+                .otherwise(pl.col(objection.field))
+                .cast(ds.annual.schema[objection.field])
+                .alias(objection.field)
+            )
+            corrected = _corrected(objection, value, {**ds.tables(), "annual": annual})
         note = (
             f"objection {objection.pk}: {objection.uscc} {objection.year} {objection.field} "
             f"{objection.current_value} → {value}; {reason.strip()}"
@@ -905,13 +916,31 @@ def accept_objection(
     return objection, run
 
 
-def _corrected(objection: Objection, value: float, tables: dict, annual: pl.DataFrame) -> Dataset:
+def _land_confirmed(ds: Dataset, objection: Objection, value: float, reason: str) -> dict:
+    """The tables with the firm's land for the year confirmed at `value` 亩 (replacing an earlier
+    confirmation of that firm and year)."""
+    table = ds.land_confirmations
+    kept = table.filter(~((pl.col("uscc") == objection.uscc) & (pl.col("year") == objection.year)))
+    row = pl.DataFrame(
+        {
+            "uscc": [objection.uscc],
+            "year": [objection.year],
+            "land_mu": [float(value)],
+            "confirmed_on": [timezone.localdate()],
+            "note": [f"objection {objection.pk}: {reason.strip()}"[:500]],
+        },
+        schema=table.schema,
+    )
+    return {**ds.tables(), "land_confirmations": pl.concat([kept, row])}
+
+
+def _corrected(objection: Objection, value: float, tables: dict) -> Dataset:
     """The dataset with the correction, validated like an import (mujun.dataset's validation);
     ServiceError naming what is wrong, nothing stored."""
     from mujun.dataset import DatasetError
 
     try:
-        return Dataset.from_frames(**{**tables, "annual": annual})
+        return Dataset.from_frames(**tables)
     except DatasetError as exc:
         logger.warning(
             "objection %s: correction %s of %s fails validation: %s",
@@ -921,7 +950,7 @@ def _corrected(objection: Objection, value: float, tables: dict, annual: pl.Data
             exc,
         )
         reasons = "; ".join(
-            p.reason for p in exc.problems if p.table == "annual" and p.column == objection.field
+            p.reason for p in exc.problems if p.column == objection.field
         ) or "; ".join(str(p) for p in exc.problems[:3])
         raise ServiceError(
             _("The corrected value fails the data checks, nothing was changed: %(reasons)s")

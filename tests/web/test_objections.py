@@ -33,11 +33,13 @@ def _token(client) -> str:
     return services.issue_token(user, "objection")
 
 
-def _file(client, uscc: str, token: str | None = None, value: float = 123.0):
+def _file(
+    client, uscc: str, token: str | None = None, value: float = 123.0, field: str = "tax_paid"
+):
     return client.post(
         f"/enterprises/{uscc}/object/",
         {
-            "field": "tax_paid",
+            "field": field,
             "proposed_value": value,
             "explanation": "税务局的数据漏了第四季度",
             "nonce": token or _token(client),
@@ -380,3 +382,37 @@ def test_the_analyst_may_recompute_the_whole_year(login, firm):
     # the corrected tax moves the benchmark, and with it other firms' scores
     assert len({u for u in before if u in after and before[u] != after[u]} - {firm}) > 0
     assert "仅重新评价了" not in login("analyst").get(f"/runs/{new.pk}/").content.decode()
+
+
+def test_an_objection_to_the_land_area_confirms_it(login, firm):
+    """用地面积确认: the firm objects to the area it was evaluated on; accepted, the confirmed area
+    goes into the data (land_confirmations) and the firm is scored on it."""
+    run = services.published(2022)
+    evaluated_on = Result.objects.get(run=run, uscc=firm).land_mu
+    _file(login("enterprise"), firm, field="land_mu", value=round(evaluated_on * 0.8, 2))
+    item = Objection.objects.get(uscc=firm, field="land_mu")
+    assert item.current_value == pytest.approx(evaluated_on)
+    confirmed = round(evaluated_on * 0.8, 2)
+    login("analyst").post(
+        f"/objections/{item.pk}/",
+        {"decision": "accept", "value": confirmed, "reason": "实地测量"},
+    )
+    item.refresh_from_db()
+    assert item.status == Objection.Status.ACCEPTED
+    table = services.load_dataset(item.correction).land_confirmations
+    assert table.filter(table["uscc"] == firm).select("year", "land_mu").rows() == [
+        (2022, confirmed)
+    ]
+    new = Run.objects.get(data=item.correction, year=2022)
+    result = Result.objects.get(run=new, uscc=firm)
+    assert result.land_mu == pytest.approx(confirmed)
+    assert "用地面积确认" in result.reason
+    # a confirmed area must be positive: refused, nothing changed
+    _file(login("enterprise"), firm, field="land_mu", value=-1.0)
+    bad = Objection.objects.get(uscc=firm, field="land_mu", status=Objection.Status.OPEN)
+    head = services.head()
+    login("analyst").post(
+        f"/objections/{bad.pk}/", {"decision": "accept", "value": -1, "reason": "x"}
+    )
+    assert services.head() == head
+    assert Objection.objects.get(pk=bad.pk).status == Objection.Status.OPEN
