@@ -10,6 +10,7 @@ import polars as pl
 from mujun.dataset import Dataset
 from mujun.dataset.schema import TABLE
 from mujun.dataset.uscc import make_uscc
+from mujun.engine.methodology import Methodology
 
 M2_PER_MU = 10000 / 15
 ZHENHAI_V1 = Path(__file__).parent / "presets" / "zhenhai-v1.toml"
@@ -89,3 +90,25 @@ def build(
         exemptions=frame("exemptions", list(exemptions)),
         land_confirmations=frame("land_confirmations", list(land_confirmations)),
     )
+
+
+def simple(**overrides) -> Methodology:
+    """A methodology on 亩均税收 alone (weight 100 in both groups and on parcels), no R&D test;
+    `a__b=value` sets a nested key (grading__method="thresholds"), a plain key replaces a section."""
+    data = {
+        "name": "test",
+        "title": "one indicator",
+        "groups": {
+            "above": {"indicators": [{"id": "tax_per_mu", "weight": 100}]},
+            "below": {"indicators": [{"id": "tax_per_mu", "weight": 100}]},
+        },
+        "rd_test": {"enabled": False},
+        "land": {"parcel_indicators": [{"id": "tax_per_mu", "weight": 100}]},
+    }
+    for key, value in overrides.items():
+        target = data
+        *path, last = key.split("__")
+        for p in path:
+            target = target.setdefault(p, {})
+        target[last] = value
+    return Methodology.model_validate(data)

@@ -9,26 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from factory import M2_PER_MU, build, uscc
+from factory import simple as method
 
 from mujun.engine import evaluate
 from mujun.engine.explain import target
-from mujun.engine.methodology import Methodology
 from mujun.engine.sensitivity import monte_carlo
-
-
-def method(**overrides) -> Methodology:
-    data = {
-        "name": "test",
-        "title": "one indicator",
-        "groups": {
-            "above": {"indicators": [{"id": "tax_per_mu", "weight": 100}]},
-            "below": {"indicators": [{"id": "tax_per_mu", "weight": 100}]},
-        },
-        "rd_test": {"enabled": False},
-        "land": {"parcel_indicators": [{"id": "tax_per_mu", "weight": 100}]},
-    }
-    data.update(overrides)
-    return Methodology.model_validate(data)
 
 
 def district(taxes: dict[int, float], below: tuple[int, ...] = ()):

@@ -11,7 +11,7 @@ benchmark, score 100: B).
 from __future__ import annotations
 
 import pytest
-from factory import build, uscc
+from factory import build, simple, uscc
 
 from mujun.engine import evaluate_years
 from mujun.engine.methodology import Methodology
@@ -20,19 +20,9 @@ YEARS = (2021, 2022)
 
 
 def _method(**policy) -> Methodology:
-    return Methodology.model_validate(
-        {
-            "name": "test",
-            "title": "policy",
-            "groups": {
-                "above": {"indicators": [{"id": "tax_per_mu", "weight": 100}]},
-                "below": {"indicators": [{"id": "tax_per_mu", "weight": 100}]},
-            },
-            "rd_test": {"enabled": False},
-            "grading": {"method": "thresholds", "thresholds": {"A": 150, "B": 100, "C": 50}},
-            "land": {"parcel_indicators": [{"id": "tax_per_mu", "weight": 100}]},
-            "policy": policy,
-        }
+    return simple(
+        grading={"method": "thresholds", "thresholds": {"A": 150, "B": 100, "C": 50}},
+        policy=policy,
     )
 
 

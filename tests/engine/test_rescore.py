@@ -4,25 +4,12 @@ corrected upwards; scored against the published benchmark it rises, and nobody e
 from __future__ import annotations
 
 import pytest
-from factory import build, uscc
+from factory import build, simple, uscc
 
 from mujun.engine import evaluate
-from mujun.engine.methodology import Methodology
 from mujun.engine.rescore import rescore
 
-M = Methodology.model_validate(
-    {
-        "name": "test",
-        "title": "one indicator",
-        "groups": {
-            "above": {"indicators": [{"id": "tax_per_mu", "weight": 100}]},
-            "below": {"indicators": [{"id": "tax_per_mu", "weight": 100}]},
-        },
-        "rd_test": {"enabled": False},
-        "grading": {"method": "thresholds", "thresholds": {"A": 150, "B": 100, "C": 50}},
-        "land": {"parcel_indicators": [{"id": "tax_per_mu", "weight": 100}]},
-    }
-)
+M = simple(grading={"method": "thresholds", "thresholds": {"A": 150, "B": 100, "C": 50}})
 TAXES = {1: 300.0, 2: 150.0, 3: 60.0, 4: 90.0}  # on 10 亩 each: 30, 15, 6, 9 万元/亩
 
 

@@ -9,30 +9,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from factory import M2_PER_MU, build, uscc
+from factory import M2_PER_MU, build, simple, uscc
 
 from mujun.engine import EngineError, evaluate, evaluate_years
-from mujun.engine.methodology import Methodology
-
-
-def simple(**overrides) -> Methodology:
-    data = {
-        "name": "test",
-        "title": "one indicator",
-        "groups": {
-            "above": {"indicators": [{"id": "tax_per_mu", "weight": 100}]},
-            "below": {"indicators": [{"id": "tax_per_mu", "weight": 100}]},
-        },
-        "rd_test": {"enabled": False},
-        "land": {"parcel_indicators": [{"id": "tax_per_mu", "weight": 100}]},
-    }
-    for key, value in overrides.items():
-        target = data
-        *path, last = key.split("__")
-        for p in path:
-            target = target.setdefault(p, {})
-        target[last] = value
-    return Methodology.model_validate(data)
 
 
 def own_parcels(taxes: dict[int, float], mu: float = 10, scale="above", year=2022, **annual):

@@ -11,29 +11,9 @@ import datetime as dt
 
 import pytest
 from factory import M2_PER_MU, build, uscc
+from factory import simple as method
 
 from mujun.engine import evaluate
-from mujun.engine.methodology import Methodology
-
-
-def method(**overrides) -> Methodology:
-    data = {
-        "name": "test",
-        "title": "one indicator",
-        "groups": {
-            "above": {"indicators": [{"id": "tax_per_mu", "weight": 100}]},
-            "below": {"indicators": [{"id": "tax_per_mu", "weight": 100}]},
-        },
-        "rd_test": {"enabled": False},
-        "land": {"parcel_indicators": [{"id": "tax_per_mu", "weight": 100}]},
-    }
-    for key, value in overrides.items():
-        target = data
-        *path, last = key.split("__")
-        for p in path:
-            target = target.setdefault(p, {})
-        target[last] = value
-    return Methodology.model_validate(data)
 
 
 def district(firms: dict[int, tuple[str, float]], scale="above", **annual: dict):

@@ -5,26 +5,10 @@ from __future__ import annotations
 
 import pytest
 from factory import M2_PER_MU, build, uscc
+from factory import simple as method
 
 from mujun.engine import evaluate
-from mujun.engine.methodology import Methodology
 from mujun.methodologies import MethodologyError, parse_methodology
-
-
-def method(**extra) -> Methodology:
-    return Methodology.model_validate(
-        {
-            "name": "test",
-            "title": "one indicator",
-            "groups": {
-                "above": {"indicators": [{"id": "tax_per_mu", "weight": 100}]},
-                "below": {"indicators": [{"id": "tax_per_mu", "weight": 100}]},
-            },
-            "rd_test": {"enabled": False},
-            "land": {"parcel_indicators": [{"id": "tax_per_mu", "weight": 100}]},
-            **extra,
-        }
-    )
 
 
 def district(firms: dict[int, dict], events=()):
