@@ -74,6 +74,16 @@ def _event_kind(v: str) -> str:
 EventKind = Annotated[str, AfterValidator(_event_kind)]
 
 
+def _code_prefix(v: str) -> str:
+    if not (v.isdigit() and 2 <= len(v) <= 4):
+        raise ValueError(f"{v!r}: a GB/T 4754 code prefix has 2 (division), 3 or 4 digits")
+    return v
+
+
+CodePrefix = Annotated[str, AfterValidator(_code_prefix)]
+"""A GB/T 4754 code prefix: a division (2 digits), group (3) or class (4)."""
+
+
 class IndicatorSpec(_Model):
     """One scored indicator (step 5–6): its weight, and optionally its own benchmark method."""
 
@@ -324,15 +334,10 @@ class IndustryVeto(_Model):
     `code` is D whatever its score. The 目录 names processes, equipment and products, not GB/T 4754
     classes: list a code only where the whole class is 淘汰类, and say which entry."""
 
-    code: str
+    code: CodePrefix
     item: str
     """The 目录 entry (e.g. 淘汰类 一、(三) 3)."""
     source: str
-
-    @field_validator("code")
-    @classmethod
-    def _prefix(cls, v: str) -> str:
-        return _code_prefix(v)
 
 
 class EnergyQuota(_Model):
@@ -470,12 +475,6 @@ ACCESS_CONDITIONS: tuple[str, ...] = AccessCondition.__args__
 """The 标准地 conditions a project is screened on, each a minimum (inclusive)."""
 
 
-def _code_prefix(v: str) -> str:
-    if not (v.isdigit() and 2 <= len(v) <= 4):
-        raise ValueError(f"{v!r}: a GB/T 4754 code prefix has 2 (division), 3 or 4 digits")
-    return v
-
-
 class Threshold(_Model):
     """One 标准地 condition: the minimum a project must promise, what failing it costs, and why."""
 
@@ -488,27 +487,17 @@ class Threshold(_Model):
 class IndustryStandard(_Model):
     """Thresholds that differ for an industry (GB/T 4754 prefix); the most specific prefix wins."""
 
-    code: str
+    code: CodePrefix
     thresholds: dict[AccessCondition, Threshold]
     source: str = ""
-
-    @field_validator("code")
-    @classmethod
-    def _prefix(cls, v: str) -> str:
-        return _code_prefix(v)
 
 
 class IndustryRule(_Model):
     """An entry of the industry list (鼓励 / 控制 / 禁止): the most specific prefix wins."""
 
-    code: str
+    code: CodePrefix
     category: IndustryCategory
     source: str
-
-    @field_validator("code")
-    @classmethod
-    def _prefix(cls, v: str) -> str:
-        return _code_prefix(v)
 
 
 class Access(_Model):
